@@ -1,0 +1,142 @@
+"""MLPs for the training lab: depth x (Linear -> optional norm -> activation [+ residual]) -> Linear.
+
+Parameter names (as `named_parameters()` gives them):
+    hidden.{i}.linear.weight (width, fan_in), hidden.{i}.linear.bias (width,)
+    hidden.{i}.norm.weight / .bias (width,)          only with norm="batch" or "layer"
+    out.weight (out_dim, width), out.bias (out_dim,)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from backprop_core.activations import ALL_ACTIVATIONS, torch_fn
+
+INITS = ("default", "xavier", "kaiming", "small", "large")
+NORMS = ("none", "batch", "layer")
+DEPTH_RANGE = (1, 64)
+WIDTH_RANGE = (2, 256)
+
+
+def gain(activation: str) -> float:
+    """Gain for xavier/kaiming: sqrt(2) for the ReLU family, 5/3 for tanh, 1 otherwise."""
+    if activation == "leaky_relu":
+        return math.sqrt(2.0 / (1 + 0.01 ** 2))
+    if activation in ("relu", "gelu", "elu"):
+        return math.sqrt(2.0)
+    if activation == "tanh":
+        return 5.0 / 3.0
+    return 1.0
+
+
+def weight_distribution(init: str, activation: str, fan_in: int, fan_out: int) -> tuple[str, float]:
+    """(kind, scale) of a weight matrix's entries: ("uniform", bound) or ("normal", std).
+
+    default: PyTorch's Linear, U(+-1/sqrt(fan_in)); xavier: U(+-gain*sqrt(6/(fan_in+fan_out)));
+    kaiming: N(0, gain/sqrt(fan_in)) (He, fan_in mode); small: N(0, 0.01); large: N(0, 1)."""
+    if init == "default":
+        return "uniform", 1.0 / math.sqrt(fan_in)
+    if init == "xavier":
+        return "uniform", gain(activation) * math.sqrt(6.0 / (fan_in + fan_out))
+    if init == "kaiming":
+        return "normal", gain(activation) / math.sqrt(fan_in)
+    if init == "small":
+        return "normal", 0.01
+    if init == "large":
+        return "normal", 1.0
+    raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+
+
+def weight_variance(init: str, activation: str, fan_in: int, fan_out: int) -> float:
+    """Variance of one weight entry under `weight_distribution`."""
+    kind, scale = weight_distribution(init, activation, fan_in, fan_out)
+    return scale ** 2 / 3.0 if kind == "uniform" else scale ** 2
+
+
+def bias_variance(init: str, fan_in: int) -> float:
+    """Biases are U(+-1/sqrt(fan_in)) under "default" and zero otherwise."""
+    return 1.0 / (3.0 * fan_in) if init == "default" else 0.0
+
+
+class Block(nn.Module):
+    """One hidden layer: z = a W^T + b, u = norm(z), h = phi(u), out = a + h if residual else h."""
+
+    def __init__(self, fan_in: int, width: int, activation: str, norm: str, residual: bool):
+        super().__init__()
+        self.linear = nn.Linear(fan_in, width)
+        self.norm = {"none": None, "batch": nn.BatchNorm1d(width), "layer": nn.LayerNorm(width)}[norm]
+        self.activation = activation
+        self.residual = residual
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        z = self.linear(a)
+        u = self.norm(z) if self.norm is not None else z
+        h = torch_fn(self.activation)(u)
+        return a + h if self.residual else h
+
+
+class MLP(nn.Module):
+    """`depth` Blocks of `width` units, then a Linear layer of `out_dim` logits."""
+
+    def __init__(self, depth, width, activation, norm, residual, in_dim, out_dim):
+        super().__init__()
+        self.hidden = nn.ModuleList(
+            Block(in_dim if i == 0 else width, width, activation, norm, residual and i > 0)
+            for i in range(depth))
+        self.out = nn.Linear(width, out_dim)
+        self.activation, self.norm_kind = activation, norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, in_dim) -> logits (N, out_dim)."""
+        for block in self.hidden:
+            x = block(x)
+        return self.out(x)
+
+
+def _check(depth, width, activation, init, norm):
+    lo, hi = DEPTH_RANGE
+    if not (isinstance(depth, int) and lo <= depth <= hi):
+        raise ValueError(f"depth must be {lo}..{hi}; got {depth!r}")
+    lo, hi = WIDTH_RANGE
+    if not (isinstance(width, int) and lo <= width <= hi):
+        raise ValueError(f"width must be {lo}..{hi}; got {width!r}")
+    for name, value, allowed in (("activation", activation, ALL_ACTIVATIONS), ("init", init, INITS),
+                                 ("norm", norm, NORMS)):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _init_linear(linear: nn.Linear, init: str, activation: str) -> None:
+    if init == "default":
+        return  # nn.Linear already drew PyTorch's default weights and biases
+    fan_out, fan_in = linear.weight.shape
+    kind, scale = weight_distribution(init, activation, fan_in, fan_out)
+    with torch.no_grad():
+        if kind == "uniform":
+            linear.weight.uniform_(-scale, scale)
+        else:
+            linear.weight.normal_(0.0, scale)
+        linear.bias.zero_()
+
+
+def build_mlp(depth: int, width: int, activation: str, init: str = "default", norm: str = "none",
+              residual: bool = False, seed: int = 0, in_dim: int = 2, out_dim: int = 2,
+              dtype: torch.dtype = torch.float32) -> MLP:
+    """A seeded MLP; the same arguments always give bit-identical weights.
+
+    The global torch RNG is left untouched (the draw happens in a forked RNG)."""
+    _check(depth, width, activation, init, norm)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = MLP(depth, width, activation, norm, residual, in_dim, out_dim)
+        for block in model.hidden:
+            _init_linear(block.linear, init, activation)
+        _init_linear(model.out, init, "linear")
+    return model.to(dtype)
+
+
+def hidden_linears(model: MLP) -> list[nn.Linear]:
+    """The Linear of every hidden layer, input side first, then the output Linear."""
+    return [b.linear for b in model.hidden] + [model.out]
