@@ -1,0 +1,323 @@
+"""The one place that owns every user-facing control: its URL key, type, default, bounds or
+choices and help. The dashboard builds its widgets and URL binding from these lists; the core
+validates with them; the compute budget lives here too.
+
+`parse(params, raw)` never raises: it turns whatever a URL or a widget carried into valid values
+plus plain-language notices of what it ignored, clamped or rounded.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
+from backprop_core.data import DATASETS, N_RANGE
+from backprop_core.models import DEPTH_RANGE, INITS, NORMS, WIDTH_RANGE
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+FIXES = ("relu", "he", "xavier", "batchnorm", "layernorm", "residual", "lower_lr", "clip")
+BUDGET_SECONDS = 3.0          # no reachable run is allowed to take longer (2-core machine, 1 thread)
+MAX_RAW_LENGTH = 64           # longer URL values are rejected before parsing
+STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
+
+
+@dataclass(frozen=True)
+class Param:
+    """One control. kind: "int" | "float" | "choice" | "bool"."""
+    key: str
+    label: str
+    kind: str
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+    help: str = ""
+    step: float | None = None
+    widget: str = "number"        # "slider" | "number" | "select" | "toggle" (a hint for the UI)
+
+    def clamp(self, v):
+        return min(max(v, self.lo), self.hi)
+
+    def describe(self) -> str:
+        if self.kind == "choice":
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.kind == "bool":
+            return "true or false"
+        return f"{_num(self.lo)}..{_num(self.hi)}"
+
+
+def _num(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# ---------------------------------------------------------------- hand and autograd pages
+def _weight(key, label, default, help_):
+    return Param(key, label, "float", default, -10.0, 10.0, help=help_, step=0.1)
+
+
+HAND_PARAMS: tuple[Param, ...] = (
+    _weight("x1", "x₁", 1.0, "First input."),
+    _weight("x2", "x₂", 2.0, "Second input."),
+    _weight("w1_11", "W₁[1][1]", 0.1, "Weight from input 1 to hidden unit 1 (z1 = x @ W1)."),
+    _weight("w1_12", "W₁[1][2]", -0.2, "Weight from input 1 to hidden unit 2."),
+    _weight("w1_21", "W₁[2][1]", 0.3, "Weight from input 2 to hidden unit 1."),
+    _weight("w1_22", "W₁[2][2]", 0.4, "Weight from input 2 to hidden unit 2."),
+    _weight("w2_1", "W₂[1]", 0.7, "Weight from hidden unit 1 to the output."),
+    _weight("w2_2", "W₂[2]", -0.5, "Weight from hidden unit 2 to the output."),
+    Param("y", "target y", "float", 1.0, 0.0, 1.0, help="Target in [0, 1].", step=0.1),
+    Param("act", "activation φ", "choice", "relu", choices=HAND_ACTIVATIONS,
+          help="Hidden activation.", widget="select"),
+)
+
+HAND_PRESETS: dict[str, dict[str, Any]] = {
+    "seed demo": {},
+    "exercise 1": dict(x1=2.0, x2=1.0, w1_11=0.2, w1_12=-0.3, w1_21=0.5, w1_22=0.4,
+                       w2_1=0.6, w2_2=-0.7, y=0.0),
+}
+
+
+def hand_inputs(v: Mapping[str, Any]):
+    """(x, W1, W2, y, activation) in hand.two_layer's layout from validated values."""
+    return ([v["x1"], v["x2"]], [[v["w1_11"], v["w1_12"]], [v["w1_21"], v["w1_22"]]],
+            [[v["w2_1"], v["w2_2"]]], v["y"], v["act"])
+
+
+def random_hand_values(seed: int) -> dict[str, float]:
+    """A reproducible random example (weights in [-1, 1], x in [-2, 2], y in {0, 1})."""
+    import random
+    rng = random.Random(seed)
+    v = {p.key: round(rng.uniform(-1, 1), 2) for p in HAND_PARAMS if p.key.startswith("w")}
+    v |= {"x1": round(rng.uniform(-2, 2), 1), "x2": round(rng.uniform(-2, 2), 1),
+          "y": float(rng.randint(0, 1))}
+    return v
+
+
+# ---------------------------------------------------------------- training pages
+TRAIN_PARAMS: tuple[Param, ...] = (
+    Param("depth", "Depth", "int", 1, *DEPTH_RANGE, help="Number of hidden layers.", step=1,
+          widget="slider"),
+    Param("width", "Width", "int", 10, *WIDTH_RANGE, help="Units per hidden layer.", step=1,
+          widget="slider"),
+    Param("act", "Activation", "choice", "relu", choices=ALL_ACTIVATIONS, widget="select",
+          help="Hidden activation φ."),
+    Param("init", "Initialisation", "choice", "default", choices=INITS, widget="select",
+          help="default = PyTorch's; xavier = Glorot uniform; kaiming = He normal; "
+               "small = N(0, 0.01²); large = N(0, 1)."),
+    Param("norm", "Normalisation", "choice", "none", choices=NORMS, widget="select",
+          help="BatchNorm or LayerNorm after each hidden Linear."),
+    Param("residual", "Residual connections", "bool", False, widget="toggle",
+          help="Each hidden layer after the first adds its input: a + φ(...)."),
+    Param("opt", "Optimiser", "choice", "adam", choices=OPTIMIZERS, widget="select",
+          help="sgd; momentum = SGD with momentum 0.9; adam."),
+    Param("lr", "Learning rate", "float", 0.1, 1e-4, 100.0, step=0.01,
+          help="Step size. Too large and training diverges."),
+    Param("epochs", "Epochs", "int", 60, 1, 500, step=1, widget="slider",
+          help="Passes over the training set."),
+    Param("seed", "Seed", "int", 11, 0, 99_999, step=1, help="Seeds the weights and batch order."),
+    Param("data", "Dataset", "choice", "linear", choices=DATASETS, widget="select",
+          help="linear is the seed's: label = x₀ + x₁ > 0."),
+    Param("n", "Training points", "int", 200, *N_RANGE, step=10,
+          help="Training points (a quarter as many test points, at least 20)."),
+    Param("noise", "Noise", "float", 0.0, 0.0, 1.0, step=0.05, widget="slider",
+          help="Gaussian jitter added to the points."),
+    Param("batch", "Batch size", "int", 0, 0, 5000, step=1,
+          help="0 = full batch (one step per epoch)."),
+    Param("wd", "Weight decay", "float", 0.0, 0.0, 1.0, step=0.0001, help="L2 penalty."),
+    Param("clip", "Gradient clipping", "float", 0.0, 0.0, 100.0, step=0.1,
+          help="Max global gradient norm; 0 = off."),
+    Param("dseed", "Data seed", "int", 11, 0, 99_999, step=1, help="Seeds the dataset."),
+)
+
+FIX_PARAM = Param("fix", "Fix to compare", "choice", "relu", choices=FIXES, widget="select",
+                  help="The one change applied to the run on the right.")
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "seed demo 3": dict(depth=1, width=10, act="relu", opt="adam", lr=0.1, epochs=60, seed=11,
+                        data="linear", n=200, dseed=11),
+    "seed demo 4": dict(depth=6, width=32, act="sigmoid", opt="adam", lr=0.07, epochs=30, seed=21,
+                        data="linear", n=200, dseed=11),
+    "dying 10-layer sigmoid": dict(depth=10, width=32, act="sigmoid", opt="sgd", lr=0.5, epochs=60,
+                                   seed=21, data="linear", n=200, dseed=11),
+    "healthy deep relu": dict(depth=20, width=32, act="relu", init="kaiming", opt="adam", lr=0.01,
+                              epochs=40, seed=3, data="moons", n=300, noise=0.1, dseed=11),
+    "exploding": dict(depth=6, width=32, act="relu", init="large", opt="sgd", lr=50.0, epochs=30,
+                      seed=5, data="linear", n=200, dseed=11),
+}
+
+
+def with_defaults(params: tuple[Param, ...], preset: Mapping[str, Any]) -> tuple[Param, ...]:
+    """The same params with defaults taken from a preset (e.g. /vanishing = "seed demo 4")."""
+    return tuple(replace(p, default=preset.get(p.key, p.default)) for p in params)
+
+
+# ---------------------------------------------------------------- parsing and validation
+_SAFE = re.compile(r"[^A-Za-z0-9_.+\-]")
+
+
+def shown(raw: Any) -> str:
+    """A raw value made safe to print in a notice: only [A-Za-z0-9_.+-], at most 20 chars."""
+    text = str(raw)
+    safe = _SAFE.sub("?", text)[:20]
+    return f"'{safe}'" + ("…" if len(text) > 20 else "")
+
+
+def _to_number(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError("not a number")
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    text = str(raw).strip()
+    if len(text) > MAX_RAW_LENGTH:
+        raise ValueError("too long")
+    return float(text)
+
+
+def parse_one(p: Param, raw: Any) -> tuple[Any, str | None]:
+    """(valid value, notice or None) for one raw value; never raises."""
+    if isinstance(raw, (list, tuple)):
+        if not raw:
+            return p.default, f"{p.key}: empty; using the default {_num(p.default)}"
+        value, note = parse_one(p, raw[-1])
+        extra = f"{p.key}: given {len(raw)} times; using the last"
+        return value, (extra + (f" ({note})" if note else ""))
+    if p.kind == "choice":
+        text = str(raw).strip().lower()
+        if text in p.choices:
+            return text, None
+        return p.default, f"{p.key}: {shown(raw)} is not {p.describe()}; using {p.default}"
+    if p.kind == "bool":
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True, None
+        if text in ("false", "0", "no", "off"):
+            return False, None
+        return p.default, f"{p.key}: {shown(raw)} is not true/false; using {p.default}"
+    try:
+        v = _to_number(raw)
+    except (ValueError, TypeError, OverflowError):
+        return p.default, f"{p.key}: {shown(raw)} is not a number; using the default {_num(p.default)}"
+    if not math.isfinite(v):
+        return p.default, f"{p.key}: {shown(raw)} is not a finite number; using the default {_num(p.default)}"
+    note = None
+    if p.kind == "int" and v != round(v):
+        note = f"{p.key}: {_num(v)} rounded to {round(v)}"
+    if p.kind == "int":
+        v = int(round(v))
+    clamped = p.clamp(v)
+    if clamped != v:
+        note = f"{p.key} must be {p.describe()}; got {_num(v)}, using {_num(clamped)}"
+    return (int(clamped) if p.kind == "int" else float(clamped)), note
+
+
+def parse(params: tuple[Param, ...], raw: Mapping[str, Any],
+          ignore_unknown: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Validated values for every param (defaults where absent) and the notices."""
+    values, notices = {}, []
+    for p in params:
+        if p.key in raw:
+            values[p.key], note = parse_one(p, raw[p.key])
+            if note:
+                notices.append(note)
+        else:
+            values[p.key] = p.default
+    if not ignore_unknown:
+        known = {p.key for p in params} | STREAMLIT_KEYS
+        unknown = [k for k in raw if k not in known]
+        if unknown:
+            names = ", ".join(shown(k) for k in unknown[:3]) + (" …" if len(unknown) > 3 else "")
+            notices.append(f"ignored unknown parameter{'s' if len(unknown) > 1 else ''} {names}")
+    return values, notices
+
+
+# ---------------------------------------------------------------- the training configuration
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run; hashable, so it can key a cache."""
+    depth: int = 1
+    width: int = 10
+    act: str = "relu"
+    init: str = "default"
+    norm: str = "none"
+    residual: bool = False
+    opt: str = "adam"
+    lr: float = 0.1
+    epochs: int = 60
+    seed: int = 11
+    data: str = "linear"
+    n: int = 200
+    noise: float = 0.0
+    batch: int = 0
+    wd: float = 0.0
+    clip: float = 0.0
+    dseed: int = 11
+    snapshots: int = field(default=11, compare=True)   # decision surfaces stored
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    @classmethod
+    def preset(cls, name: str, **changes) -> TrainConfig:
+        values, _ = parse(TRAIN_PARAMS, PRESETS[name] | changes)
+        return cls.from_values(values)
+
+    def validated(self) -> tuple[TrainConfig, list[str]]:
+        values, notices = parse(TRAIN_PARAMS, asdict(self), ignore_unknown=True)
+        return replace(self, **values), notices
+
+    def query(self, params: tuple[Param, ...] = TRAIN_PARAMS) -> dict[str, str]:
+        """URL parameters that differ from `params`' defaults (for shareable links)."""
+        out = {}
+        for p in params:
+            v = getattr(self, p.key)
+            if v != p.default:
+                out[p.key] = str(v).lower() if isinstance(v, bool) else _num(v)
+        return out
+
+    @property
+    def batch_size(self) -> int:
+        return self.n if self.batch <= 0 else min(self.batch, self.n)
+
+
+def apply_fix(cfg: TrainConfig, fix: str) -> TrainConfig:
+    """The config with one named fix applied (the /vanishing comparison and the fix buttons)."""
+    changes = {"relu": dict(act="relu"), "he": dict(init="kaiming"), "xavier": dict(init="xavier"),
+               "batchnorm": dict(norm="batch"), "layernorm": dict(norm="layer"),
+               "residual": dict(residual=True), "lower_lr": dict(lr=max(cfg.lr / 10, 1e-4)),
+               "clip": dict(clip=1.0)}[fix]
+    return replace(cfg, **changes)
+
+
+FIX_LABELS = {"relu": "switch to ReLU", "he": "He (kaiming) init", "xavier": "Xavier init",
+              "batchnorm": "add BatchNorm", "layernorm": "add LayerNorm",
+              "residual": "add residual connections", "lower_lr": "learning rate ÷ 10",
+              "clip": "clip gradient norm at 1"}
+
+
+# ---------------------------------------------------------------- compute budget
+# Cost model, fitted with bench/bench_budget.py on a 2-core machine with one torch thread:
+#   seconds ≈ steps * (STEP_S + LAYER_S * depth) + epochs * depth * STAT_S + MACS_S * multiply-adds
+STEP_S, LAYER_S, STAT_S, MACS_S = 2.0e-4, 8.0e-5, 1.2e-4, 1.5e-9
+
+
+def estimate_seconds(cfg: TrainConfig) -> float:
+    """Predicted wall time of train(cfg), from its size alone."""
+    steps = cfg.epochs * math.ceil(cfg.n / cfg.batch_size)
+    n_total = cfg.n + max(20, cfg.n // 4)
+    macs_per_sample = 2 * cfg.width + (cfg.depth - 1) * cfg.width ** 2 + 2 * cfg.width
+    macs = 3 * cfg.epochs * n_total * macs_per_sample + cfg.snapshots * 2500 * macs_per_sample
+    return steps * (STEP_S + LAYER_S * cfg.depth) + cfg.epochs * cfg.depth * STAT_S + MACS_S * macs
+
+
+def over_budget(cfg: TrainConfig, budget: float = BUDGET_SECONDS) -> str | None:
+    """A message for the learner when a run would exceed the budget, else None."""
+    est = estimate_seconds(cfg)
+    if est <= budget:
+        return None
+    return (f"This run would take about {est:.0f} s, over the {budget:.0f} s limit for a shared "
+            f"server: lower epochs, training points, depth or width, or use a larger batch "
+            f"(0 = full batch).")

@@ -1,0 +1,105 @@
+"""Seeded 2-D binary classification sets and a grid for decision surfaces.
+
+Every generator draws from its own torch.Generator(seed): the same (name, n, noise, seed) always
+gives the same tensors. The n training points come first and the test points after them, so
+"linear" with seed 11 and n 200 reproduces the seed post's X = torch.randn(200, 2) exactly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+DATASETS = ("linear", "xor", "circles", "moons", "spirals", "blobs")
+N_RANGE = (20, 5000)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    X_train: torch.Tensor   # (n, 2) float32
+    y_train: torch.Tensor   # (n,) int64 in {0, 1}
+    X_test: torch.Tensor    # (n_test, 2)
+    y_test: torch.Tensor
+
+
+def n_test_for(n: int) -> int:
+    return max(20, n // 4)
+
+
+def _balanced_labels(m: int, g: torch.Generator) -> torch.Tensor:
+    y = torch.arange(m) % 2
+    return y[torch.randperm(m, generator=g)]
+
+
+def _linear(m, noise, g):
+    X = torch.randn(m, 2, generator=g)
+    score = X[:, 0] + X[:, 1] + noise * torch.randn(m, generator=g)
+    return X, (score > 0).long()
+
+
+def _xor(m, noise, g):
+    X = torch.rand(m, 2, generator=g) * 2 - 1
+    y = (X[:, 0] * X[:, 1] > 0).long()
+    return X + noise * torch.randn(m, 2, generator=g), y
+
+
+def _circles(m, noise, g):
+    y = _balanced_labels(m, g)
+    angle = torch.rand(m, generator=g) * 2 * math.pi
+    radius = torch.where(y == 1, 0.5, 1.0)
+    X = torch.stack([radius * angle.cos(), radius * angle.sin()], 1)
+    return X + noise * torch.randn(m, 2, generator=g), y
+
+
+def _moons(m, noise, g):
+    y = _balanced_labels(m, g)
+    t = torch.rand(m, generator=g) * math.pi
+    upper = torch.stack([t.cos(), t.sin()], 1)
+    lower = torch.stack([1 - t.cos(), 0.5 - t.sin()], 1)
+    X = torch.where((y == 0)[:, None], upper, lower) - torch.tensor([0.5, 0.25])
+    return X + noise * torch.randn(m, 2, generator=g), y
+
+
+def _spirals(m, noise, g):
+    y = _balanced_labels(m, g)
+    t = torch.rand(m, generator=g).sqrt() * 3 * math.pi
+    sign = torch.where(y == 0, 1.0, -1.0)
+    X = torch.stack([sign * t * t.cos(), sign * t * t.sin()], 1) / (3 * math.pi)
+    return X + noise * torch.randn(m, 2, generator=g), y
+
+
+def _blobs(m, noise, g):
+    y = _balanced_labels(m, g)
+    centre = torch.where((y == 1)[:, None], torch.tensor([1.0, 1.0]), torch.tensor([-1.0, -1.0]))
+    return centre + (0.5 + noise) * torch.randn(m, 2, generator=g), y
+
+
+_MAKERS = {"linear": _linear, "xor": _xor, "circles": _circles, "moons": _moons,
+           "spirals": _spirals, "blobs": _blobs}
+
+
+def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11) -> Dataset:
+    """n training points plus n_test_for(n) test points of the named set."""
+    if name not in _MAKERS:
+        raise ValueError(f"data must be one of {', '.join(DATASETS)}; got {name!r}")
+    lo, hi = N_RANGE
+    if not lo <= n <= hi:
+        raise ValueError(f"n must be {lo}..{hi}; got {n}")
+    g = torch.Generator().manual_seed(seed)
+    X_train, y_train = _MAKERS[name](n, noise, g)
+    X_test, y_test = _MAKERS[name](n_test_for(n), noise, g)
+    return Dataset(name, X_train.float(), y_train, X_test.float(), y_test)
+
+
+def grid(X: torch.Tensor, steps: int = 50, margin: float = 0.5):
+    """A steps x steps grid over X's bounding box (plus margin).
+
+    Returns (xs, ys, points): xs, ys of shape (steps,), points (steps * steps, 2), row-major in y."""
+    lo = X.min(0).values - margin
+    hi = X.max(0).values + margin
+    xs = torch.linspace(lo[0].item(), hi[0].item(), steps)
+    ys = torch.linspace(lo[1].item(), hi[1].item(), steps)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return xs, ys, torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)

@@ -1,0 +1,156 @@
+"""A verdict for a training run, the evidence in numbers, and ranked fixes as config changes.
+
+Thresholds (checked in this order; the first that holds is the verdict):
+    diverged    the loss or a gradient became NaN/inf
+    exploding   at initialisation the first hidden layer's mean|g| is > EXPLODE_RATIO (100x)
+                the last hidden layer's, or any layer's gradient norm exceeds EXPLODE_NORM (1e3),
+                or the final training loss is > LOSS_BLOWUP (3x) the initial one
+    vanishing   depth >= 2 and at initialisation the first hidden layer's mean|g| is
+                < VANISH_RATIO (1/100) of the last hidden layer's
+    saturated   sigmoid/tanh and >= SATURATED_SHARE (50%) of hidden pre-activations sit in the
+                flat zone (see training.SATURATION_Z) at the last recorded epoch
+    dead units  ReLU and, at the last recorded epoch, on average >= DEAD_SHARE (50%) of the
+                hidden units output 0 for every training sample, or >= DEAD_LAYER_SHARE (90%) of one
+                layer's do. (Deep ReLU nets on 2-D inputs start with ~25% such units and train
+                fine; the verdict is for when most of the network has gone silent.)
+    healthy     none of the above
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
+from backprop_core.training import SATURATION_Z, RunResult
+
+VERDICTS = ("healthy", "vanishing", "exploding", "diverged", "dead units", "saturated")
+VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
+SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE = 0.5, 0.5, 0.9
+
+
+@dataclass(frozen=True)
+class Fix:
+    key: str               # one of config.FIXES (also the /vanishing `fix` URL value)
+    label: str
+    why: str
+    config: TrainConfig    # the run's config with this fix applied
+
+
+@dataclass
+class Diagnosis:
+    verdict: str
+    evidence: list[str]
+    fixes: list[Fix] = field(default_factory=list)
+    ratio: float = math.nan          # first/last hidden-layer mean|g| at initialisation
+
+    @property
+    def headline(self) -> str:
+        return f"Verdict: {self.verdict}. " + " ".join(self.evidence)
+
+
+def _sci(v: float) -> str:
+    return f"{v:.1e}" if (v != 0 and (abs(v) < 1e-2 or abs(v) >= 1e3)) else f"{v:.3g}"
+
+
+def gradient_ratio(run: RunResult, epoch: int = 0) -> float:
+    """mean|dL/dW| of hidden layer 1 over that of the last hidden layer at `epoch`."""
+    ls = run.layer_stats
+    at = ls[(ls.epoch == epoch) & (ls.layer <= run.depth)].set_index("layer")["grad_mean_abs"]
+    if run.depth < 2 or len(at) < run.depth or not at.iloc[-1] > 0:
+        return math.nan
+    return float(at.iloc[0] / at.iloc[-1])
+
+
+FIX_ORDER = {
+    "vanishing": ["relu", "he", "batchnorm", "residual", "layernorm", "xavier"],
+    "saturated": ["relu", "batchnorm", "xavier", "lower_lr"],
+    "exploding": ["lower_lr", "clip", "xavier", "batchnorm"],
+    "diverged": ["lower_lr", "clip", "xavier", "batchnorm"],
+    "dead units": ["lower_lr", "he", "batchnorm"],
+    "healthy": [],
+}
+
+WHY = {
+    "relu": "ReLU's slope is 1 for active units, so the signal is not shrunk at every layer.",
+    "he": "He init sets weight variance to 2/fan_in, which keeps ReLU signals at a constant scale.",
+    "xavier": "Xavier init balances forward and backward variance for the activation's gain.",
+    "batchnorm": "BatchNorm re-centres each layer's inputs, keeping units out of flat zones.",
+    "layernorm": "LayerNorm rescales each sample's activations, keeping units out of flat zones.",
+    "residual": "Skip connections give the gradient a path that bypasses every activation.",
+    "lower_lr": "Smaller steps keep weights, and therefore gradients, from blowing up.",
+    "clip": "Clipping caps the gradient norm so a single step cannot throw the weights away.",
+}
+
+
+def _fixes(cfg: TrainConfig, verdict: str) -> list[Fix]:
+    out = []
+    for key in FIX_ORDER[verdict]:
+        fixed = apply_fix(cfg, key)
+        if fixed != cfg:
+            out.append(Fix(key, FIX_LABELS[key], WHY[key], fixed))
+    return out
+
+
+def diagnose(run: RunResult) -> Diagnosis:
+    cfg, ls, es = run.config, run.layer_stats, run.epoch_stats
+    ratio = gradient_ratio(run)
+    hidden = ls[ls.layer <= run.depth]
+    last = hidden[hidden.epoch == hidden.epoch.max()] if len(hidden) else hidden
+    evidence: list[str] = []
+
+    def verdict_of(v: str) -> Diagnosis:
+        return Diagnosis(v, evidence, _fixes(cfg, v), ratio)
+
+    if run.diverged_at is not None:
+        evidence.append(f"Training diverged at epoch {run.diverged_at}: the loss or the gradients "
+                        f"became infinite or NaN, so everything after that epoch is missing.")
+        if len(ls):
+            evidence.append(f"The largest gradient norm before that was {_sci(ls.grad_norm.max())}.")
+        return verdict_of("diverged")
+
+    max_norm = float(ls.grad_norm.max()) if len(ls) else 0.0
+    blowup = (len(es) >= 2 and es.train_loss.iloc[-1] > LOSS_BLOWUP * es.train_loss.iloc[0])
+    if (ratio > EXPLODE_RATIO) or max_norm > EXPLODE_NORM or blowup:
+        if ratio > EXPLODE_RATIO:
+            evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {run.depth} at "
+                            f"initialisation: it grows on the way down.")
+        if max_norm > EXPLODE_NORM:
+            evidence.append(f"A gradient norm reached {_sci(max_norm)} (threshold {_sci(EXPLODE_NORM)}).")
+        if blowup:
+            evidence.append(f"The training loss rose from {es.train_loss.iloc[0]:.3g} to "
+                            f"{es.train_loss.iloc[-1]:.3g}.")
+        return verdict_of("exploding")
+
+    if ratio < VANISH_RATIO:
+        evidence.append(f"Layer 1 receives {_sci(ratio)} of the gradient of layer {run.depth} at "
+                        f"initialisation (threshold {_sci(VANISH_RATIO)}): the early layers barely learn.")
+        sat = float(last.saturated.mean()) if cfg.act in SATURATION_Z and len(last) else 0.0
+        if sat > 0:
+            evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
+                            f"(|u| > {SATURATION_Z[cfg.act]:g}).")
+        return verdict_of("vanishing")
+
+    if cfg.act in SATURATION_Z and len(last):
+        sat = float(last.saturated.mean())
+        if sat >= SATURATED_SHARE:
+            evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
+                            f"(|u| > {SATURATION_Z[cfg.act]:g}, slope near 0) at the last epoch.")
+            return verdict_of("saturated")
+
+    if cfg.act == "relu" and len(last):
+        worst = last.loc[last.dead.idxmax()]
+        if last.dead.mean() >= DEAD_SHARE or worst.dead >= DEAD_LAYER_SHARE:
+            evidence.append(f"{last.dead.mean():.0%} of the hidden units output 0 for every "
+                            f"training point (layer {int(worst.layer)}: {worst.dead:.0%}); dead units "
+                            f"pass no gradient, so they never recover.")
+            return verdict_of("dead units")
+
+    if not math.isnan(ratio):
+        evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {run.depth} at "
+                        f"initialisation (healthy band {_sci(VANISH_RATIO)}..{_sci(EXPLODE_RATIO)}).")
+    else:
+        evidence.append("With one hidden layer there is no depth for gradients to vanish over.")
+    if len(es):
+        evidence.append(f"Final training loss {es.train_loss.iloc[-1]:.3g}, accuracy "
+                        f"{es.train_acc.iloc[-1]:.0%}.")
+    return verdict_of("healthy")

@@ -1,0 +1,120 @@
+"""Datasets and the control module: determinism, balance, validation that never raises."""
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backprop_core.config import (FIXES, HAND_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, apply_fix,
+                                  estimate_seconds, over_budget, parse, parse_one, shown)
+from backprop_core.data import DATASETS, grid, make_dataset
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_datasets_are_deterministic_and_shaped(name):
+    a, b = make_dataset(name, 120, 0.1, 5), make_dataset(name, 120, 0.1, 5)
+    c = make_dataset(name, 120, 0.1, 6)
+    assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_train, b.y_train)
+    assert not torch.equal(a.X_train, c.X_train)
+    assert a.X_train.shape == (120, 2) and a.X_test.shape == (30, 2)
+    assert a.X_train.dtype == torch.float32 and set(a.y_train.tolist()) <= {0, 1}
+    if name in ("circles", "moons", "spirals", "blobs"):
+        assert a.y_train.sum().item() == 60           # exactly balanced
+    else:
+        assert 0.3 < a.y_train.float().mean().item() < 0.7
+
+
+def test_linear_reproduces_the_seed_data():
+    torch.manual_seed(11)
+    X = torch.randn(200, 2)
+    d = make_dataset("linear", 200, 0.0, 11)
+    assert torch.equal(d.X_train, X)
+    assert torch.equal(d.y_train, (X[:, 0] + X[:, 1] > 0).long())
+
+
+def test_grid_covers_the_data():
+    d = make_dataset("moons", 100, 0.1, 1)
+    xs, ys, pts = grid(d.X_train, 30)
+    assert pts.shape == (900, 2)
+    assert xs.min() < d.X_train[:, 0].min() and xs.max() > d.X_train[:, 0].max()
+    assert ys.min() < d.X_train[:, 1].min() and ys.max() > d.X_train[:, 1].max()
+
+
+def test_parse_clamps_and_explains():
+    values, notes = parse(TRAIN_PARAMS, {"depth": "500", "lr": "nan", "act": "swish", "width": "3.6"})
+    assert values["depth"] == 64 and values["lr"] == 0.1 and values["act"] == "relu"
+    assert values["width"] == 4
+    assert "depth must be 1..64; got 500, using 64" in notes
+    assert any(n.startswith("lr:") and "not a finite number" in n for n in notes)
+    assert any(n.startswith("act:") for n in notes)
+
+
+def test_parse_repeated_and_unknown_keys():
+    values, notes = parse(TRAIN_PARAMS, {"depth": ["3", "7"], "colour": "red"})
+    assert values["depth"] == 7
+    assert any("given 2 times" in n for n in notes) and any("unknown parameter" in n for n in notes)
+
+
+def test_notices_never_echo_markup():
+    _, notes = parse(TRAIN_PARAMS, {"act": "<img src=x onerror=alert(1)>", "[a](http://x)": "1"})
+    assert all("<" not in n and "(" not in n.split(";")[0].replace("(s)", "") for n in notes)
+    assert shown("<script>") == "'?script?'"
+
+
+raw_values = st.one_of(st.text(max_size=80), st.floats(allow_nan=True, allow_infinity=True),
+                       st.integers(-10**30, 10**30), st.booleans(), st.none(),
+                       st.lists(st.text(max_size=5), max_size=3))
+
+
+@given(st.dictionaries(st.sampled_from([p.key for p in TRAIN_PARAMS] + ["junk"]), raw_values))
+def test_parse_never_raises_and_stays_in_bounds(raw):
+    values, notes = parse(TRAIN_PARAMS, raw)
+    for p in TRAIN_PARAMS:
+        v = values[p.key]
+        if p.kind in ("int", "float"):
+            assert isinstance(v, (int, float)) and math.isfinite(v) and p.lo <= v <= p.hi
+        elif p.kind == "choice":
+            assert v in p.choices
+        else:
+            assert isinstance(v, bool)
+    cfg = TrainConfig.from_values(values)
+    assert cfg.validated()[1] == []
+
+
+@given(raw_values)
+def test_hand_params_never_raise(raw):
+    for p in HAND_PARAMS:
+        value, _ = parse_one(p, raw)
+        assert value in p.choices if p.kind == "choice" else p.lo <= value <= p.hi
+
+
+def test_presets_are_valid_and_as_specified():
+    for name, preset in PRESETS.items():
+        assert parse(TRAIN_PARAMS, preset)[1] == [], name
+    demo3, demo4 = TrainConfig.preset("seed demo 3"), TrainConfig.preset("seed demo 4")
+    assert (demo3.depth, demo3.width, demo3.act, demo3.opt, demo3.lr, demo3.epochs, demo3.seed,
+            demo3.data, demo3.n) == (1, 10, "relu", "adam", 0.1, 60, 11, "linear", 200)
+    assert (demo4.depth, demo4.width, demo4.act, demo4.lr, demo4.epochs, demo4.seed, demo4.dseed) == (
+        6, 32, "sigmoid", 0.07, 30, 21, 11)
+
+
+def test_query_round_trip():
+    cfg = TrainConfig.preset("seed demo 4", residual=True)
+    values, notes = parse(TRAIN_PARAMS, cfg.query())
+    assert notes == [] and TrainConfig.from_values(values) == cfg
+
+
+def test_fixes_change_exactly_one_thing():
+    cfg = TrainConfig.preset("seed demo 4")
+    for fix in FIXES:
+        fixed = apply_fix(cfg, fix)
+        diff = [k for k in cfg.__dataclass_fields__ if getattr(cfg, k) != getattr(fixed, k)]
+        assert len(diff) == 1, (fix, diff)
+
+
+def test_budget_rejects_the_largest_reachable_runs():
+    biggest = TrainConfig(depth=64, width=256, epochs=500, n=5000, batch=1)
+    assert over_budget(biggest) and "limit" in over_budget(biggest)
+    assert over_budget(TrainConfig.preset("seed demo 4")) is None
+    assert estimate_seconds(TrainConfig(n=5000, batch=1)) > estimate_seconds(TrainConfig(n=5000))

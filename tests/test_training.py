@@ -1,0 +1,125 @@
+"""Instrumented training: seed reproductions, statistics vs direct computation, divergence."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from backprop_core.config import TrainConfig
+from backprop_core.data import make_dataset
+from backprop_core.models import build_mlp
+from backprop_core.training import HIST_EDGES, STAT_COLUMNS, final_metrics, train
+
+
+def at(run, epoch, layer_name, column):
+    ls = run.layer_stats
+    return float(ls[(ls.epoch == epoch) & (ls.layer_name == layer_name)][column].iloc[0])
+
+
+def test_seed_demo_4_sigmoid_learns_nothing():
+    run = train(TrainConfig.preset("seed demo 4"))
+    assert at(run, 0, "1", "grad_mean_abs") < 1e-2 * at(run, 0, "6", "grad_mean_abs")
+    final = final_metrics(run)
+    assert abs(final["train_loss"] - math.log(2)) < 0.01
+    assert final["train_acc"] <= 0.6
+
+
+def test_seed_demo_4_with_relu_learns():
+    run = train(TrainConfig.preset("seed demo 4", act="relu"))
+    ratio = at(run, 0, "1", "grad_mean_abs") / at(run, 0, "6", "grad_mean_abs")
+    assert 0.1 <= ratio <= 10
+    assert final_metrics(run)["train_acc"] >= 0.95
+
+
+def test_seed_demo_3_learns_and_its_gradient_falls():
+    run = train(TrainConfig.preset("seed demo 3"))
+    assert final_metrics(run)["train_acc"] >= 0.95
+    first, last = at(run, 0, "1", "grad_mean_abs"), at(run, 59, "1", "grad_mean_abs")
+    assert first >= 10 * last
+
+
+def test_statistics_match_a_direct_computation():
+    """Epoch-0 statistics of a tiny run equal those computed from scratch with autograd."""
+    cfg = TrainConfig(depth=3, width=5, act="sigmoid", epochs=2, seed=4, n=40, opt="sgd", lr=0.5)
+    run = train(cfg)
+    data = make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed)
+    model = build_mlp(3, 5, "sigmoid", seed=4)
+    zs = []
+    for block in model.hidden:
+        block.linear.register_forward_hook(lambda m, i, z: (z.retain_grad(), zs.append(z))[1])
+    loss = F.cross_entropy(model(data.X_train), data.y_train)
+    loss.backward()
+    weights = [b.linear.weight for b in model.hidden] + [model.out.weight]
+    for k, (w, name) in enumerate(zip(weights, ["1", "2", "3", "out"], strict=True)):
+        g = w.grad
+        assert at(run, 0, name, "grad_mean_abs") == pytest.approx(g.abs().mean().item(), rel=1e-5)
+        assert at(run, 0, name, "grad_norm") == pytest.approx(g.norm().item(), rel=1e-5)
+        assert at(run, 0, name, "grad_max_abs") == pytest.approx(g.abs().max().item(), rel=1e-5)
+        assert at(run, 0, name, "weight_norm") == pytest.approx(w.norm().item(), rel=1e-5)
+        # plain SGD: the update is lr * g, so the ratio is lr * |g| / |W|
+        assert at(run, 0, name, "update_ratio") == pytest.approx(0.5 * g.norm().item() / w.norm().item(),
+                                                                 rel=1e-4)
+        if k < 3:
+            z = zs[k]
+            assert at(run, 0, name, "signal_norm") == pytest.approx(z.grad.norm().item(), rel=1e-5)
+            h = torch.sigmoid(z)
+            assert at(run, 0, name, "act_mean") == pytest.approx(h.mean().item(), rel=1e-5)
+            assert at(run, 0, name, "act_std") == pytest.approx(h.std().item(), rel=1e-5)
+            assert at(run, 0, name, "saturated") == pytest.approx((z.abs() > 4).float().mean().item())
+            counts = np.histogram(np.log10(np.clip(g.abs().numpy(), 1e-30, None)).clip(-12, 2 - 1e-6),
+                                  HIST_EDGES)[0]
+            assert run.grad_hist[0, k].tolist() == counts.tolist()
+    assert run.epoch_stats.train_loss.iloc[0] == pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_dead_units_are_counted():
+    cfg = TrainConfig(depth=2, width=8, act="relu", init="large", epochs=1, seed=2, n=50)
+    run = train(cfg)
+    model = build_mlp(2, 8, "relu", "large", seed=2)
+    X = make_dataset("linear", 50, 0.0, 11).X_train
+    z1 = model.hidden[0].linear(X)
+    z2 = model.hidden[1].linear(torch.relu(z1))
+    assert at(run, 0, "1", "dead") == pytest.approx((z1 <= 0).all(0).float().mean().item())
+    assert at(run, 0, "2", "dead") == pytest.approx((z2 <= 0).all(0).float().mean().item())
+
+
+def test_tidy_shapes_and_determinism():
+    cfg = TrainConfig(depth=4, width=8, epochs=7, batch=32, n=100, norm="batch", act="tanh")
+    a, b = train(cfg), train(cfg)
+    assert len(a.layer_stats) == 7 * 5 and list(a.layer_stats.columns[3:]) == STAT_COLUMNS
+    assert len(a.epoch_stats) == 8
+    assert a.layer_stats.equals(b.layer_stats) and a.epoch_stats.equals(b.epoch_stats)
+    assert a.grad_hist.shape == (7, 5, len(HIST_EDGES) - 1)
+    assert a.grad_hist[0].sum() == sum(w * f for w, f in [(8 * 2, 1), (8 * 8, 3), (2 * 8, 1)])
+    assert 0 in a.surfaces and 7 in a.surfaces and a.surfaces[7].shape == (50, 50)
+    assert len(a.hist_frame(3)) == 5 * (len(HIST_EDGES) - 1)
+
+
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+def test_optimizers_reduce_the_loss(opt):
+    run = train(TrainConfig(depth=2, width=16, opt=opt, lr=0.05 if opt != "sgd" else 0.5, epochs=40))
+    assert run.epoch_stats.train_loss.iloc[-1] < 0.6 * run.epoch_stats.train_loss.iloc[0]
+
+
+def test_clipping_caps_the_update():
+    cfg = TrainConfig(depth=3, width=8, opt="sgd", lr=1.0, clip=0.01, epochs=3, init="large")
+    run = train(cfg)
+    ls = run.layer_stats
+    updates = (ls.update_ratio * ls.weight_norm).groupby(ls.epoch).apply(lambda s: np.sqrt((s ** 2).sum()))
+    assert (updates <= 0.0101).all()  # weight-matrix part of the clipped step of lr * 0.01
+
+
+def test_divergence_stops_cleanly_and_keeps_history():
+    run = train(TrainConfig(depth=6, width=32, act="relu", init="large", opt="sgd", lr=50.0, epochs=30))
+    assert run.status.startswith("diverged at epoch") and run.diverged_at is not None
+    assert len(run.layer_stats) == run.diverged_at * 7
+    assert np.isfinite(run.epoch_stats.drop(columns="epoch").to_numpy()).all()
+    numeric = run.layer_stats[["grad_mean_abs", "grad_norm", "weight_norm"]].to_numpy()
+    assert np.isfinite(numeric).all()
+
+
+def test_progress_callback_sees_every_epoch():
+    seen = []
+    train(TrainConfig(epochs=5, depth=2), on_epoch=lambda e, total: seen.append((e, total)))
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
