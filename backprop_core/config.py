@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
@@ -79,6 +79,22 @@ HAND_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+AUTOGRAD_PARAMS: tuple[Param, ...] = (
+    Param("dtype", "Precision", "choice", "float64", choices=("float64", "float32"), widget="select",
+          help="float64 keeps ~16 digits, float32 ~7: watch the errors grow."),
+    Param("deep_depth", "Depth (deep mode)", "int", 4, 1, 16, step=1, widget="slider",
+          help="Hidden layers of the model checked in deep mode."),
+    Param("deep_width", "Width (deep mode)", "int", 8, 2, 64, step=1, widget="slider"),
+    Param("deep_act", "Activation (deep mode)", "choice", "tanh", choices=ALL_ACTIVATIONS, widget="select"),
+    Param("deep_norm", "Normalisation (deep mode)", "choice", "none", choices=NORMS, widget="select"),
+    Param("deep_res", "Residual (deep mode)", "bool", False, widget="toggle"),
+    Param("bug", "Inject a mistake", "choice", "none",
+          choices=("none", "no_act_grad", "no_transpose", "wrong_sign"), widget="select",
+          help="A classic backprop bug, planted in the manual backward pass."),
+    Param("bug_layer", "…at hidden layer", "int", 2, 1, 16, step=1, widget="slider"),
+)
+
+
 def hand_inputs(v: Mapping[str, Any]):
     """(x, W1, W2, y, activation) in hand.two_layer's layout from validated values."""
     return ([v["x1"], v["x2"]], [[v["w1_11"], v["w1_12"]], [v["w1_21"], v["w1_22"]]],
@@ -130,6 +146,14 @@ TRAIN_PARAMS: tuple[Param, ...] = (
           help="Max global gradient norm; 0 = off."),
     Param("dseed", "Data seed", "int", 11, 0, 99_999, step=1, help="Seeds the dataset."),
 )
+
+SWEEP_PARAMS: tuple[Param, ...] = (
+    Param("sweep_depth", "Sweep up to depth", "int", 20, 2, 30, step=1, widget="slider",
+          help="Depths 1..this, at initialisation."),
+    Param("sweep_init", "Sweep initialisation", "choice", "default", choices=INITS, widget="select"),
+    Param("sweep_seeds", "Seeds per point", "int", 3, 1, 5, step=1, widget="slider"),
+)
+SWEEP_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 FIX_PARAM = Param("fix", "Fix to compare", "choice", "relu", choices=FIXES, widget="select",
                   help="The one change applied to the run on the right.")
@@ -202,10 +226,10 @@ def parse_one(p: Param, raw: Any) -> tuple[Any, str | None]:
     if not math.isfinite(v):
         return p.default, f"{p.key}: {shown(raw)} is not a finite number; using the default {_num(p.default)}"
     note = None
-    if p.kind == "int" and v != round(v):
-        note = f"{p.key}: {_num(v)} rounded to {round(v)}"
+    if p.kind == "int" and v != int(v):  # truncate toward zero, as Streamlit's own URL binding does
+        note = f"{p.key}: {_num(v)} is not a whole number; using {int(v)}"
     if p.kind == "int":
-        v = int(round(v))
+        v = int(v)
     clamped = p.clamp(v)
     if clamped != v:
         note = f"{p.key} must be {p.describe()}; got {_num(v)}, using {_num(clamped)}"
@@ -227,9 +251,13 @@ def parse(params: tuple[Param, ...], raw: Mapping[str, Any],
         known = {p.key for p in params} | STREAMLIT_KEYS
         unknown = [k for k in raw if k not in known]
         if unknown:
-            names = ", ".join(shown(k) for k in unknown[:3]) + (" …" if len(unknown) > 3 else "")
-            notices.append(f"ignored unknown parameter{'s' if len(unknown) > 1 else ''} {names}")
+            notices.append(unknown_notice(unknown))
     return values, notices
+
+
+def unknown_notice(keys: list[str]) -> str:
+    names = ", ".join(shown(k) for k in keys[:3]) + (" …" if len(keys) > 3 else "")
+    return f"ignored unknown parameter{'s' if len(keys) > 1 else ''} {names}"
 
 
 # ---------------------------------------------------------------- the training configuration
@@ -253,7 +281,7 @@ class TrainConfig:
     wd: float = 0.0
     clip: float = 0.0
     dseed: int = 11
-    snapshots: int = field(default=11, compare=True)   # decision surfaces stored
+    snapshots: int = 21           # decision surfaces stored for the epoch scrubber
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TrainConfig:

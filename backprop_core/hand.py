@@ -40,6 +40,33 @@ def _mat(m: Matrix) -> str:
     return r"\begin{bmatrix}" + r"\\ ".join(" & ".join(fmt(a) for a in row) for row in m) + r"\end{bmatrix}"
 
 
+def to_latex(value) -> str:
+    """A scalar, vector or matrix value as LaTeX."""
+    if isinstance(value, (int, float)):
+        return fmt(value)
+    if value and isinstance(value[0], list):
+        return _mat(value)
+    return _vec(value)
+
+
+ANSWER_ATOL, ANSWER_RTOL = 1e-3, 1e-3
+
+
+def grade_answer(text: str, expected: float) -> bool | None:
+    """True/False if `text` is a number within ANSWER_ATOL + ANSWER_RTOL*|expected| of the
+    expected value; None when it is empty or not a number. Never raises."""
+    cleaned = str(text).strip().replace("\u2212", "-").replace(" ", "")[:40]
+    if not cleaned:
+        return None
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None if not math.isinf(expected) else value == expected
+    return abs(value - expected) <= ANSWER_ATOL + ANSWER_RTOL * abs(expected)
+
+
 @dataclass(frozen=True)
 class Step:
     """One factor of the chain rule: `symbol = formula = substituted = value`."""

@@ -1,0 +1,1 @@
+"""The backprop-lab Streamlit app: thin pages over backprop_core."""

@@ -1,0 +1,142 @@
+"""Widgets built from backprop_core.config, bound to the URL, plus the notices for bad URLs.
+
+Streamlit's own binding silently drops a URL value it cannot use. We parse the raw query
+string first with config.parse (the one authority on bounds): wherever the raw value is not
+already canonical, the parsed value is written to session_state before the widget is created,
+so the widget shows exactly what the notice says (clamped to the nearest bound, or the default).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import streamlit as st
+
+from backprop_core.config import STREAMLIT_KEYS, Param, parse_one, unknown_notice
+
+_APPLIED_KEY = "_applied_url"
+
+
+def raw_query() -> dict[str, list[str]]:
+    """The URL's parameters as given (repeated keys keep every value)."""
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def prepare(params: Iterable[Param], other_keys: Iterable[str] = ()) -> list[str]:
+    """Validate the URL for these params before their widgets exist; returns the notices.
+
+    A flagged value (out of range, not a number, repeated, unknown choice) is written to
+    session_state so the widget shows the corrected value. Streamlit removes such values from
+    the server-side URL after the run; the once-per-URL guard below makes sure a value that
+    lingers can never override a later move of the widget by the learner."""
+    params = tuple(params)
+    raw = raw_query()
+    notices = []
+    fingerprint = tuple(sorted((k, tuple(v)) for k, v in raw.items()))
+    first_time = st.session_state.get(_APPLIED_KEY) != fingerprint
+    for p in params:
+        if p.key in raw:
+            value, note = parse_one(p, raw[p.key])
+            if note:
+                notices.append(note)
+                if first_time:
+                    st.session_state[p.key] = value
+    known = {p.key for p in params} | set(other_keys) | STREAMLIT_KEYS
+    unknown = [k for k in raw if k not in known]
+    if unknown:
+        notices.append(unknown_notice(unknown))
+    st.session_state[_APPLIED_KEY] = fingerprint
+    return notices
+
+
+def show_notices(notices: list[str]) -> None:
+    """One compact warning listing what the URL asked for and what was used instead."""
+    if notices:
+        st.warning("Some link parameters were adjusted: " + "; ".join(notices[:8])
+                   + (" …" if len(notices) > 8 else "") + ".", icon=":material/warning:")
+
+
+def widget(p: Param, container=None, label: str | None = None) -> Any:
+    """Create the widget for `p` (URL-bound, key = URL key) and return its value."""
+    c = container if container is not None else st
+    kw: dict[str, Any] = dict(key=p.key, bind="query-params", help=p.help or None)
+    seeded = p.key in st.session_state
+    label = label or p.label
+    if p.kind == "choice":
+        index = None if seeded else p.choices.index(p.default)
+        extra = {} if seeded else {"index": index}
+        return c.selectbox(label, p.choices, **extra, **kw)
+    if p.kind == "bool":
+        return c.toggle(label, **({} if seeded else {"value": p.default}), **kw)
+    value = {} if seeded else {"value": p.default}
+    if p.kind == "int":
+        lo, hi, step = int(p.lo), int(p.hi), int(p.step or 1)
+        if p.widget == "slider":
+            return c.slider(label, lo, hi, step=step, **value, **kw)
+        return c.number_input(label, lo, hi, step=step, **value, **kw)
+    if p.widget == "slider":
+        return c.slider(label, float(p.lo), float(p.hi), step=float(p.step or 0.01), **value, **kw)
+    return c.number_input(label, float(p.lo), float(p.hi), step=float(p.step or 0.01), format="%.4g",
+                          **value, **kw)
+
+
+def widgets(params: Iterable[Param], container=None) -> dict[str, Any]:
+    return {p.key: widget(p, container) for p in params}
+
+
+def hand_panel() -> dict[str, Any]:
+    """x, W1, W2, y and the activation laid out as a vector and matrices (hand + autograd pages)."""
+    from backprop_core.config import HAND_PARAMS
+    params = {p.key: p for p in HAND_PARAMS}
+    with st.container(border=True):
+        c_x, c_w1, c_w2, c_y = st.columns([1, 2, 2, 1.3])
+        c_x.markdown("**Input $x$**")
+        v = {k: widget(params[k], c_x) for k in ("x1", "x2")}
+        c_w1.markdown("**$W_1$** (row $i$ = input, column $j$ = hidden unit)")
+        r1, r2 = c_w1.columns(2), c_w1.columns(2)
+        for key, col in (("w1_11", r1[0]), ("w1_12", r1[1]), ("w1_21", r2[0]), ("w1_22", r2[1])):
+            v[key] = widget(params[key], col)
+        c_w2.markdown("**$W_2$** (hidden unit → output)")
+        r3 = c_w2.columns(2)
+        v["w2_1"], v["w2_2"] = widget(params["w2_1"], r3[0]), widget(params["w2_2"], r3[1])
+        c_y.markdown("**Target and activation**")
+        v["y"], v["act"] = widget(params["y"], c_y), widget(params["act"], c_y)
+    return v
+
+
+def show_verdict(diagnosis, prefix: str = "Verdict") -> None:
+    """The diagnosis as an alert whose text starts with `<prefix>: <verdict>`."""
+    text = f"{prefix}: {diagnosis.verdict}. " + " ".join(diagnosis.evidence)
+    kind = {"healthy": st.success, "vanishing": st.warning, "saturated": st.warning,
+            "dead units": st.warning}.get(diagnosis.verdict, st.error)
+    icon = {"healthy": ":material/check_circle:", "diverged": ":material/error:",
+            "exploding": ":material/error:"}.get(diagnosis.verdict, ":material/warning:")
+    kind(text, icon=icon)
+
+
+def budget_guard(cfg) -> None:
+    """Stop the page with a clear message when a configuration is over the compute budget."""
+    from backprop_core.config import over_budget
+    message = over_budget(cfg)
+    if message:
+        st.error(message, icon=":material/timer:")
+        st.stop()
+
+
+def epoch_scrubber(epochs: list[int]) -> int:
+    """The 'Epoch' select-slider over the recorded snapshot epochs (URL key `epoch`)."""
+    raw = st.query_params.get_all("epoch")
+    if raw and raw[-1] not in [str(e) for e in epochs] and st.session_state.get("_epoch_warned") != raw:
+        st.session_state["_epoch_warned"] = raw
+        show_notices([f"epoch: {_shown(raw[-1])} is not a recorded epoch; showing epoch {epochs[-1]}"])
+    kw = {} if "epoch" in st.session_state and st.session_state["epoch"] in epochs else {"value": epochs[-1]}
+    if "epoch" in st.session_state and st.session_state["epoch"] not in epochs:
+        del st.session_state["epoch"]
+    return st.select_slider("Epoch", options=epochs, key="epoch", bind="query-params",
+                            help="Scrub through training: the decision surface and gradient "
+                                 "distribution at that epoch.", **kw)
+
+
+def _shown(raw) -> str:
+    from backprop_core.config import shown
+    return shown(raw)

@@ -1,0 +1,31 @@
+"""Query dictionaries for preset links (st.page_link(..., query_params=...))."""
+from __future__ import annotations
+
+from typing import Any
+
+from backprop_core.config import HAND_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, with_defaults
+
+PAGE_PRESET = {"flow": "seed demo 3", "vanishing": "seed demo 4"}
+
+
+def page_train_params(page: str):
+    """TRAIN_PARAMS with this page's defaults (/flow: seed demo 3, /vanishing: seed demo 4)."""
+    return with_defaults(TRAIN_PARAMS, PRESETS[PAGE_PRESET[page]])
+
+
+def train_query(preset: str, page: str, **changes) -> dict[str, str]:
+    """The URL parameters that open `page` on the named preset (only non-default values)."""
+    return TrainConfig.preset(preset, **changes).query(page_train_params(page))
+
+
+def config_query(cfg: TrainConfig, page: str) -> dict[str, str]:
+    return cfg.query(page_train_params(page))
+
+
+def hand_query(values: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for p in HAND_PARAMS:
+        v = values.get(p.key, p.default)
+        if v != p.default:
+            out[p.key] = f"{v:g}" if isinstance(v, float) else str(v)
+    return out

@@ -1,0 +1,69 @@
+import streamlit as st
+
+from backprop_core.config import TrainConfig
+from dashboard import charts, compute, controls
+from dashboard.links import page_train_params, train_query
+
+PAGE = "views/flow.py"
+params = page_train_params("flow")
+notices = controls.prepare(params, other_keys=("epoch",))
+
+st.title("Gradient flow during training")
+st.markdown("Train a small network on a 2-D dataset and watch the gradient that reaches every layer, "
+            "epoch by epoch. Gradients that shrink toward the input side starve the early layers.")
+controls.show_notices(notices)
+
+with st.sidebar:
+    st.header("Network and training")
+    values = controls.widgets(params)
+cfg = TrainConfig.from_values(values)
+controls.budget_guard(cfg)
+
+links = st.columns(4)
+for col, (label, preset) in zip(links, [("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
+                                        ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid")]):
+    col.page_link(PAGE, label=label, icon=":material/play_arrow:", query_params=train_query(preset, "flow"))
+
+run, diagnosis = compute.training(cfg)
+controls.show_verdict(diagnosis)
+final = run.epoch_stats.iloc[-1]
+m = st.columns(4)
+m[0].metric("Status", run.status)
+m[1].metric("Train loss", f"{final.train_loss:.4f}")
+m[2].metric("Train accuracy", f"{final.train_acc:.1%}")
+m[3].metric("Test accuracy", f"{final.test_acc:.1%}")
+
+a, b = st.columns(2)
+a.altair_chart(charts.gradient_flow(run.layer_stats, run.depth), width="stretch")
+b.altair_chart(charts.gradient_heatmap(run.layer_stats, run.depth), width="stretch")
+c, d = st.columns(2)
+c.altair_chart(charts.loss_accuracy(run.epoch_stats), width="stretch")
+d.altair_chart(charts.update_ratio(run.layer_stats, run.depth), width="stretch")
+
+
+@st.fragment
+def scrub(run):
+    st.subheader("Scrub through training")
+    epoch = controls.epoch_scrubber(sorted(run.surfaces))
+    left, right = st.columns(2)
+    d = run.data
+    left.altair_chart(charts.decision_boundary(run.surfaces[epoch], run.grid_x, run.grid_y,
+                                               d.X_train.numpy(), d.y_train.numpy(), epoch), width="stretch")
+    grad_epoch = min(epoch, len(run.grad_hist) - 1)
+    right.altair_chart(charts.gradient_distribution(run.hist_frame(grad_epoch), run.depth, grad_epoch),
+                       width="stretch")
+
+
+if run.surfaces:
+    scrub(run)
+
+st.download_button("Download per-epoch, per-layer statistics (CSV)",
+                   data=lambda: run.layer_stats.to_csv(index=False), file_name="backprop-lab-layer-stats.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore")
+with st.expander("What the statistics mean"):
+    st.markdown(
+        "- **Mean |dL/dW|**: the average size of a layer's weight gradient at the first step of each epoch.\n"
+        "- **‖dL/dW‖**: its L2 norm; the heatmap shows it for every layer and epoch.\n"
+        "- **Update-to-weight ratio** ‖ΔW‖/‖W‖: how much one step changes a layer. Around 1e-3 is a "
+        "common rule of thumb; far below, the layer barely learns; far above, it is thrashing.\n"
+        "- **Gradient distribution**: the share of a layer's weight gradients in each power of ten.")

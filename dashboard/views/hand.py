@@ -1,0 +1,76 @@
+import streamlit as st
+
+from backprop_core import hand
+from backprop_core.config import HAND_PARAMS, HAND_PRESETS, hand_inputs, random_hand_values
+from dashboard import charts, controls
+from dashboard.links import hand_query
+
+PAGE = "views/hand.py"
+notices = controls.prepare(HAND_PARAMS, other_keys=("reveal",))
+
+st.title("Gradients by hand")
+st.markdown("A two-layer network with one sample: $z_1 = x W_1$, $h = \\phi(z_1)$, "
+            "$z_2 = h W_2^\\top$, $\\hat y = \\sigma(z_2)$ and binary cross-entropy loss $L$. "
+            "Change any number and follow the chain rule from $L$ back to every weight.")
+controls.show_notices(notices)
+
+links = st.columns([1, 1, 1, 3])
+links[0].page_link(PAGE, label="Seed demo", icon=":material/play_arrow:", query_params=hand_query(HAND_PRESETS["seed demo"]))
+links[1].page_link(PAGE, label="Exercise 1", icon=":material/assignment:", query_params=hand_query(HAND_PRESETS["exercise 1"]))
+rand_seed = links[3].number_input("Random example from seed", 0, 9999, 7, key="rand_seed",
+                                  help="Pick a seed, then follow the link to a reproducible random example.")
+links[2].page_link(PAGE, label=f"Random #{rand_seed}", icon=":material/casino:", query_params=hand_query(random_hand_values(rand_seed)))
+
+v = controls.hand_panel()
+x, W1, W2, y, act = hand_inputs(v)
+r = hand.two_layer(x, W1, W2, y, act)
+
+st.subheader("Forward pass")
+f1, f2 = st.columns([1, 1.4])
+f1.latex(rf"z_1 = x W_1 = {hand.to_latex(r.z1)}")
+f1.latex(rf"h = \phi(z_1) = {hand.to_latex(r.h)}")
+f1.latex(rf"z_2 = h W_2^\top = {hand.fmt(r.z2)}")
+f1.latex(rf"\hat y = \sigma(z_2) = {hand.fmt(r.y_pred)}")
+f1.latex(rf"L = -[y\log\hat y + (1-y)\log(1-\hat y)] = {hand.fmt(r.loss)}")
+with f2:
+    st.caption("Computational graph: each node shows its value and, below it, dL/d(node).")
+    st.graphviz_chart(charts.computational_graph(r, x, W1, W2, y))
+
+st.subheader("Backward pass: the chain rule, one factor at a time")
+st.info("Shortcut: with a sigmoid output and cross-entropy loss the first two factors cancel into "
+        "$\\partial L/\\partial z_2 = \\hat y - y$. It is also the stable way to compute it: "
+        "$\\partial L/\\partial \\hat y$ alone overflows when the sigmoid saturates.", icon=":material/lightbulb:")
+for i, step in enumerate(r.steps, 1):
+    with st.container(border=True):
+        a, b = st.columns([1, 1.6])
+        a.markdown(f"**Step {i}**")
+        a.latex(rf"{step.symbol} = {step.formula}")
+        b.latex(rf"= {step.substituted} = {hand.to_latex(step.value)}")
+        b.caption(step.intuition)
+
+st.subheader("Result")
+g1, g2 = st.columns(2)
+g1.latex(rf"\frac{{\partial L}}{{\partial W_1}} = {hand.to_latex(r.dW1)}")
+g2.latex(rf"\frac{{\partial L}}{{\partial W_2}} = {hand.to_latex(r.dW2)}")
+
+st.subheader("Check yourself")
+st.markdown(f"Work each factor out on paper and type it in. An answer counts as right within "
+            f"{hand.ANSWER_ATOL:g} plus {hand.ANSWER_RTOL:.1%} of the true value. The seed's "
+            "exercise is the **Exercise 1** link at the top of the page.")
+entries = [(step, label, value) for step in r.steps for label, value in step.entries()]
+with st.form("check_yourself"):
+    cols = st.columns(4)
+    answers = [cols[k % 4].text_input(f"{step.key}{label}", key=f"ans_{step.key}{label}", max_chars=40)
+               for k, (step, label, value) in enumerate(entries)]
+    submitted = st.form_submit_button("Check my answers")
+reveal = st.toggle("Reveal solutions", key="reveal", bind="query-params")
+if submitted or reveal:
+    rows = []
+    for (step, label, value), text in zip(entries, answers):
+        verdict = hand.grade_answer(text, value)
+        mark = "right" if verdict else ("wrong" if verdict is False else "no number")
+        rows.append({"quantity": f"{step.key}{label}", "your answer": text[:40], "mark": mark,
+                     "solution": hand.fmt(value) if reveal else "(hidden)"})
+    right = sum(row["mark"] == "right" for row in rows)
+    st.write(f"**{right} of {len(rows)} right.**")
+    st.dataframe(rows, hide_index=True, width="stretch")

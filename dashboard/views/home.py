@@ -1,0 +1,39 @@
+import streamlit as st
+
+from backprop_core.config import HAND_PRESETS
+from dashboard.links import hand_query, train_query
+
+st.title("backprop-lab")
+st.markdown(
+    "**Backpropagation** is how a neural network finds out which way to nudge each weight. "
+    "The forward pass turns inputs into a prediction and a loss. The backward pass applies the "
+    "chain rule from the loss back to every weight, multiplying local slopes layer by layer. "
+    "Each weight's gradient says how much the loss would change if that weight moved a little. "
+    "When those products of slopes shrink at every layer, the early layers stop learning: "
+    "the *vanishing gradient*. Here you can see every one of those numbers.")
+
+st.subheader("The learning path")
+cols = st.columns(4)
+cards = [
+    ("views/hand.py", "1 · Gradients by hand", "Derive a 2-layer network's gradients step by step, then check your own answers.",
+     [("Seed demo", hand_query(HAND_PRESETS["seed demo"])), ("Exercise 1", hand_query(HAND_PRESETS["exercise 1"]))]),
+    ("views/autograd.py", "2 · Hand vs autograd", "Compare your derivation with PyTorch's .backward() and finite differences; break backprop on purpose.",
+     [("float32 vs float64", {"dtype": "float32"}), ("Break layer 3", {"bug": "no_act_grad", "bug_layer": "3"})]),
+    ("views/flow.py", "3 · Gradient flow", "Train a network and watch the gradient of every layer, epoch by epoch.",
+     [("Seed demo 3", train_query("seed demo 3", "flow")), ("Healthy deep ReLU", train_query("healthy deep relu", "flow"))]),
+    ("views/vanishing.py", "4 · Vanishing-gradient debugger", "Diagnose a dying deep network and compare it with one fix applied.",
+     [("Seed demo 4", train_query("seed demo 4", "vanishing")),
+      ("A dying 10-layer sigmoid net", train_query("dying 10-layer sigmoid", "vanishing"))]),
+]
+for col, (page, title, text, presets) in zip(cols, cards):
+    with col.container(border=True):
+        st.page_link(page, label=f"**{title}**")
+        st.write(text)
+        for label, query in presets:
+            st.page_link(page, label=label, icon=":material/play_arrow:", query_params=query)
+
+st.subheader("Share what you see")
+st.markdown(
+    "Every slider, box and toggle lives in the page address. Copy the URL from your browser and "
+    "anyone who opens it sees the same network, the same numbers and the same charts: handy for "
+    "a class, a homework hint or a bug report.")

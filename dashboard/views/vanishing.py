@@ -1,0 +1,129 @@
+import pandas as pd
+import streamlit as st
+
+from backprop_core.config import FIX_LABELS, FIX_PARAM, SWEEP_ACTIVATIONS, SWEEP_PARAMS, TrainConfig, apply_fix
+from backprop_core.theory import expected_gradient_scale
+from dashboard import charts, compute, controls
+from dashboard.links import page_train_params, train_query
+
+PAGE = "views/vanishing.py"
+params = page_train_params("vanishing")
+sweep_params = {p.key: p for p in SWEEP_PARAMS}
+notices = controls.prepare(params + (FIX_PARAM,) + SWEEP_PARAMS)
+
+st.title("The vanishing-gradient debugger")
+st.markdown("The run you configure on the left, and beside it the same run (same seed, same data) "
+            "with **one** fix applied. Gradients that vanish leave the first layers frozen at their "
+            "random start; a good fix brings them back.")
+controls.show_notices(notices)
+
+with st.sidebar:
+    st.header("The run to debug")
+    values = controls.widgets(params)
+    fix = controls.widget(FIX_PARAM)
+cfg = TrainConfig.from_values(values)
+fixed_cfg = apply_fix(cfg, fix)
+controls.budget_guard(cfg)
+controls.budget_guard(fixed_cfg)
+
+links = st.columns(3)
+for col, (label, preset) in zip(links, [("Seed demo 4", "seed demo 4"),
+                                        ("A dying 10-layer sigmoid net", "dying 10-layer sigmoid"),
+                                        ("Exploding", "exploding")]):
+    col.page_link(PAGE, label=label, icon=":material/play_arrow:", query_params=train_query(preset, "vanishing"))
+
+run, diagnosis = compute.training(cfg)
+run_f, diagnosis_f = compute.training(fixed_cfg)
+
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**Chosen run**: {cfg.depth} × {cfg.width} {cfg.act}, {cfg.init} init, {cfg.opt} lr {cfg.lr:g}")
+    controls.show_verdict(diagnosis)
+with right:
+    st.markdown(f"**With fix `{fix}`**: {FIX_LABELS[fix]}")
+    controls.show_verdict(diagnosis_f, prefix=f"Verdict with {fix}")
+
+
+def apply_changes(target: TrainConfig) -> None:
+    """Button callback: move the sidebar controls (and so the URL) to the fixed config."""
+    for p in params:
+        st.session_state[p.key] = getattr(target, p.key)
+
+
+if diagnosis.fixes:
+    st.markdown("**Suggested fixes, best first** (each applies one change to the sidebar):")
+    cols = st.columns(len(diagnosis.fixes))
+    for col, f in zip(cols, diagnosis.fixes):
+        col.button(f.label, key=f"apply_{f.key}", help=f.why, on_click=apply_changes, args=(f.config,),
+                   width="stretch")
+
+
+def layer_frame(r, name: str) -> pd.DataFrame:
+    ls = r.layer_stats
+    return ls[ls.layer <= r.depth].assign(run=name)
+
+
+def at_init(r, name) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    e0 = layer_frame(r, name)
+    e0 = e0[e0.epoch == 0][["run", "layer", "grad_mean_abs"]]
+    c = r.config
+    if c.norm != "none" or c.residual or e0.empty:
+        return e0, None
+    theory = expected_gradient_scale(c.depth, c.width, c.act, c.init)
+    scale = float(e0.grad_mean_abs.iloc[-1])
+    return e0, pd.DataFrame({"run": name, "layer": theory.layer, "predicted": theory.relative * scale})
+
+
+(m1, p1), (m2, p2) = at_init(run, "chosen"), at_init(run_f, "fixed")
+predicted = pd.concat([p for p in (p1, p2) if p is not None]) if (p1 is not None or p2 is not None) else None
+st.altair_chart(charts.per_layer_at_init(pd.concat([m1, m2]), predicted), width="stretch")
+if p1 is None or p2 is None:
+    st.caption("The dashed theory line covers plain MLPs (no normalisation, no residual connections).")
+else:
+    st.caption("Theory: each layer multiplies the backward signal by √(width · Var(w) · E[φ′(z)²]); "
+               "normalised to the measured gradient of the last hidden layer.")
+
+h1, h2 = st.columns(2)
+h1.altair_chart(charts.gradient_heatmap(run.layer_stats, run.depth, "Chosen run: ‖dL/dW‖, layer × epoch"),
+                width="stretch")
+h2.altair_chart(charts.gradient_heatmap(run_f.layer_stats, run_f.depth, f"With {fix}: ‖dL/dW‖, layer × epoch"),
+                width="stretch")
+
+both = pd.concat([layer_frame(run, "chosen"), layer_frame(run_f, "fixed")])
+mean_grad = both.groupby(["run", "epoch"], as_index=False)["grad_mean_abs"].mean()
+losses = pd.concat([run.epoch_stats.assign(run="chosen"), run_f.epoch_stats.assign(run="fixed")])
+g1, g2 = st.columns(2)
+g1.altair_chart(charts.mean_hidden_gradient(mean_grad), width="stretch")
+g2.altair_chart(charts.loss_both(losses[["run", "epoch", "train_loss"]]), width="stretch")
+
+last = both[both.epoch == both.groupby("run").epoch.transform("max")]
+health = last.melt(["run", "layer"], ["saturated", "dead"], "measure", "share")
+health["measure"] = health["measure"].map({"saturated": "saturated (sigmoid/tanh)", "dead": "dead (ReLU family)"})
+st.altair_chart(charts.unit_health(health), width="content")
+
+st.subheader("Exercise 4: see gradients vanish, then fix them")
+tasks = [
+    (cfg.depth >= 5 and cfg.act in ("sigmoid", "tanh"), "Build a deep network: at least 5 hidden layers of sigmoid or tanh."),
+    (diagnosis.verdict == "vanishing", "Train it and see the gradient vanish (the verdict on the left says *vanishing*)."),
+    (fix == "relu" and diagnosis_f.verdict == "healthy",
+     "Swap ReLU in for every activation (fix = relu): is the fixed run healthy?"),
+    (diagnosis_f.verdict == "healthy" and float(run_f.epoch_stats.train_acc.iloc[-1]) >= 0.9,
+     "The fixed run learns: training accuracy of at least 90%."),
+]
+for done, text in tasks:
+    st.markdown((":material/check_box: " if done else ":material/check_box_outline_blank: ") + text)
+if all(done for done, _ in tasks):
+    st.success("Exercise 4 complete: you made gradients vanish and brought them back.", icon=":material/celebration:")
+
+st.subheader("Depth sweep (Glorot & Bengio style)")
+st.markdown("For every depth, how much of the gradient at the last hidden layer reaches the first one, at "
+            "initialisation, for four activations. The band spans the seeds.")
+s1, s2, s3 = st.columns(3)
+sweep_depth = controls.widget(sweep_params["sweep_depth"], s1)
+sweep_init = controls.widget(sweep_params["sweep_init"], s2)
+sweep_seeds = controls.widget(sweep_params["sweep_seeds"], s3)
+bar = st.progress(0.0, text="Depth sweep")
+df = compute.depth_sweep(sweep_depth, SWEEP_ACTIVATIONS, (sweep_init,), sweep_seeds,
+                         progress=lambda k, total: bar.progress(k / total, text=f"Depth sweep {k}/{total}"))
+bar.empty()
+st.altair_chart(charts.depth_sweep(df), width="stretch")
