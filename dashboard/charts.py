@@ -11,6 +11,7 @@ import pandas as pd
 MAX_EPOCHS_DRAWN = 100
 MAX_POINTS_DRAWN = 500
 HEIGHT = 280
+LOG_AXIS = alt.Axis(format=".0e")     # log axes label powers of ten: 1e-8, 1e-6, ...
 RUN_COLORS = alt.Scale(domain=["chosen", "fixed"], range=["#d62728", "#1f77b4"])
 
 
@@ -43,7 +44,7 @@ def gradient_flow(layer_stats: pd.DataFrame, depth: int, title: str = "Gradient 
     df = df[["epoch", "layer", "layer_name", "grad_mean_abs"]]
     return alt.Chart(df, title=title, height=HEIGHT).mark_line(point=len(df) < 400).encode(
         x=alt.X("epoch:Q", title="Epoch"),
-        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=_layer_color(depth),
         tooltip=[alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("grad_mean_abs:Q", title="Mean |dL/dW|", format=".3e")])
@@ -75,9 +76,9 @@ def loss_accuracy(epoch_stats: pd.DataFrame, label: str | None = None) -> alt.Ch
         tooltip=[alt.Tooltip("split:N"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("value:Q", format=".4f")])
     loss = base.transform_filter("datum.metric == 'loss'").encode(
-        y=alt.Y("value:Q", title="Cross-entropy loss (nats)")).properties(title="Loss", width=260)
+        y=alt.Y("value:Q", title="Loss (nats)")).properties(title="Loss", width=260)
     acc = base.transform_filter("datum.metric == 'accuracy'").encode(
-        y=alt.Y("value:Q", title="Accuracy (fraction correct)", scale=alt.Scale(domain=[0, 1]))
+        y=alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1]))
     ).properties(title="Accuracy", width=260)
     chart = alt.hconcat(loss, acc)
     return chart.properties(title=label) if label else chart
@@ -128,7 +129,7 @@ def update_ratio(layer_stats: pd.DataFrame, depth: int) -> alt.Chart:
     df = df[["epoch", "layer", "layer_name", "update_ratio"]]
     lines = alt.Chart(df).mark_line().encode(
         x=alt.X("epoch:Q", title="Epoch"),
-        y=alt.Y("update_ratio:Q", title="‖ΔW‖ / ‖W‖ per step (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("update_ratio:Q", title="‖ΔW‖ / ‖W‖ (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=_layer_color(depth),
         tooltip=[alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("update_ratio:Q", title="update / weight", format=".2e")])
@@ -144,7 +145,7 @@ def per_layer_at_init(measured: pd.DataFrame, predicted: pd.DataFrame | None) ->
     m = _finite(measured, ["grad_mean_abs"], positive=True)
     chart = alt.Chart(m).mark_line(point=True).encode(
         x=alt.X("layer:Q", title="Hidden layer (1 = input side)", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| at initialisation (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| at init (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("layer:Q", title="Layer"),
                  alt.Tooltip("grad_mean_abs:Q", title="measured", format=".3e")])
@@ -165,7 +166,7 @@ def mean_hidden_gradient(df: pd.DataFrame) -> alt.Chart:
     d = _finite(_epochs_subset(df), ["grad_mean_abs"], positive=True)
     return alt.Chart(d, title="Mean gradient over all hidden layers", height=HEIGHT).mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="Epoch"),
-        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW|, hidden layers (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("grad_mean_abs:Q", title="Mean |dL/dW|", format=".3e")])
@@ -175,7 +176,7 @@ def loss_both(df: pd.DataFrame) -> alt.Chart:
     """Training loss per epoch for both runs. df: run, epoch, train_loss."""
     d = _finite(_epochs_subset(df, 200), ["train_loss"])
     return alt.Chart(d, title="Training loss", height=HEIGHT).mark_line().encode(
-        x=alt.X("epoch:Q", title="Epoch"), y=alt.Y("train_loss:Q", title="Cross-entropy loss (nats)"),
+        x=alt.X("epoch:Q", title="Epoch"), y=alt.Y("train_loss:Q", title="Loss (nats)"),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("epoch:Q"), alt.Tooltip("train_loss:Q", format=".4f")])
 
@@ -188,7 +189,7 @@ def unit_health(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(d, height=HEIGHT - 60).mark_bar().encode(
         x=alt.X("layer:O", title="Hidden layer"),
         xOffset="run:N",
-        y=alt.Y("share:Q", title="Share of units", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("share:Q", title="Share of units (%)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         column=alt.Column("measure:N", title=None),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("layer:O"), alt.Tooltip("measure:N"),
@@ -201,9 +202,9 @@ def depth_sweep(df: pd.DataFrame) -> alt.Chart:
     d = _finite(df, ["ratio_mean", "ratio_lo", "ratio_hi"], positive=True).copy()
     d["config"] = d["activation"] + " + " + d["init"]
     enc = dict(x=alt.X("depth:Q", title="Depth (hidden layers)"),
-               color=alt.Color("config:N", title="Activation + init"))
+               color=alt.Color("config:N", title="Activation + init", scale=alt.Scale(scheme="category10")))
     band = alt.Chart(d).mark_area(opacity=0.18).encode(
-        y=alt.Y("ratio_lo:Q", title="|dL/dW₁| / |dL/dW_depth| at init (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("ratio_lo:Q", title="|g₁| / |g_last| at init (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         y2="ratio_hi:Q", **enc)
     line = alt.Chart(d).mark_line(point=True).encode(
         y="ratio_mean:Q", **enc,

@@ -36,7 +36,8 @@ def prepare(params: Iterable[Param], other_keys: Iterable[str] = ()) -> list[str
     first_time = st.session_state.get(_APPLIED_KEY) != fingerprint
     for p in params:
         if p.key in raw:
-            value, note = parse_one(p, raw[p.key])
+            given = raw[p.key]
+            value, note = parse_one(p, given[0] if len(given) == 1 else given)
             if note:
                 notices.append(note)
                 if first_time:

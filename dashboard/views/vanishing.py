@@ -101,19 +101,24 @@ health = last.melt(["run", "layer"], ["saturated", "dead"], "measure", "share")
 health["measure"] = health["measure"].map({"saturated": "saturated (sigmoid/tanh)", "dead": "dead (ReLU family)"})
 st.altair_chart(charts.unit_health(health), width="content")
 
-st.subheader("Exercise 4: see gradients vanish, then fix them")
+st.subheader("Exercise 4: make gradients vanish, then bring them back")
+if fix == "relu":
+    st.session_state["_tried_relu"] = True
+fixed_acc = float(run_f.epoch_stats.train_acc.iloc[-1])
 tasks = [
-    (cfg.depth >= 5 and cfg.act in ("sigmoid", "tanh"), "Build a deep network: at least 5 hidden layers of sigmoid or tanh."),
-    (diagnosis.verdict == "vanishing", "Train it and see the gradient vanish (the verdict on the left says *vanishing*)."),
-    (fix == "relu" and diagnosis_f.verdict == "healthy",
-     "Swap ReLU in for every activation (fix = relu): is the fixed run healthy?"),
-    (diagnosis_f.verdict == "healthy" and float(run_f.epoch_stats.train_acc.iloc[-1]) >= 0.9,
-     "The fixed run learns: training accuracy of at least 90%."),
+    (cfg.depth >= 8 and cfg.act in ("sigmoid", "tanh"),
+     "Build a deep network: at least 8 hidden layers of sigmoid or tanh (sidebar)."),
+    (diagnosis.verdict == "vanishing", "Train it and see the gradient vanish: the verdict on the left says *vanishing*."),
+    (st.session_state.get("_tried_relu", False),
+     "Swap ReLU in for every activation (Fix to compare = relu). Does that alone fix it? Read the verdict."),
+    (diagnosis.verdict == "vanishing" and diagnosis_f.verdict == "healthy" and fixed_acc >= 0.9,
+     "Find a single fix whose run is *healthy* and reaches at least 90% training accuracy."),
 ]
 for done, text in tasks:
     st.markdown((":material/check_box: " if done else ":material/check_box_outline_blank: ") + text)
 if all(done for done, _ in tasks):
-    st.success("Exercise 4 complete: you made gradients vanish and brought them back.", icon=":material/celebration:")
+    st.success(f"Exercise 4 complete: `{fix}` brought the gradient back ({fixed_acc:.0%} training accuracy).",
+               icon=":material/celebration:")
 
 st.subheader("Depth sweep (Glorot & Bengio style)")
 st.markdown("For every depth, how much of the gradient at the last hidden layer reaches the first one, at "
