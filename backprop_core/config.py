@@ -327,25 +327,31 @@ FIX_LABELS = {"relu": "switch to ReLU", "he": "He (kaiming) init", "xavier": "Xa
 
 
 # ---------------------------------------------------------------- compute budget
-# Cost model, fitted with bench/bench_budget.py on a 2-core machine with one torch thread:
-#   seconds ≈ steps * (STEP_S + LAYER_S * depth) + epochs * depth * STAT_S + MACS_S * multiply-adds
-STEP_S, LAYER_S, STAT_S, MACS_S = 2.0e-4, 8.0e-5, 1.2e-4, 1.5e-9
+# Cost model fitted by bench/bench_budget.py on a 2-core machine with one torch thread, then
+# scaled up so that no benchmarked run took longer than predicted (a conservative budget):
+#   seconds ≈ COST · [steps, steps·depth, epochs·depth, multiply-adds, steps·parameters]
+COST = (1.3e-3, 1.6e-4, 1.0e-3, 2.5e-11, 1.6e-8)
 
 
-def estimate_seconds(cfg: TrainConfig) -> float:
-    """Predicted wall time of train(cfg), from its size alone."""
+def cost_features(cfg: TrainConfig) -> tuple[float, ...]:
     steps = cfg.epochs * math.ceil(cfg.n / cfg.batch_size)
     n_total = cfg.n + max(20, cfg.n // 4)
     macs_per_sample = 2 * cfg.width + (cfg.depth - 1) * cfg.width ** 2 + 2 * cfg.width
     macs = 3 * cfg.epochs * n_total * macs_per_sample + cfg.snapshots * 2500 * macs_per_sample
-    return steps * (STEP_S + LAYER_S * cfg.depth) + cfg.epochs * cfg.depth * STAT_S + MACS_S * macs
+    params = macs_per_sample + cfg.depth * cfg.width + 2
+    return steps, steps * cfg.depth, cfg.epochs * cfg.depth, macs, steps * params
 
 
-def over_budget(cfg: TrainConfig, budget: float = BUDGET_SECONDS) -> str | None:
-    """A message for the learner when a run would exceed the budget, else None."""
-    est = estimate_seconds(cfg)
+def estimate_seconds(cfg: TrainConfig) -> float:
+    """Predicted wall time of train(cfg), from its size alone."""
+    return sum(c * f for c, f in zip(COST, cost_features(cfg)))
+
+
+def over_budget(*cfgs: TrainConfig, budget: float = BUDGET_SECONDS) -> str | None:
+    """A message for the learner when the runs together would exceed the budget, else None."""
+    est = sum(estimate_seconds(c) for c in cfgs)
     if est <= budget:
         return None
-    return (f"This run would take about {est:.0f} s, over the {budget:.0f} s limit for a shared "
-            f"server: lower epochs, training points, depth or width, or use a larger batch "
+    return (f"This would take about {est:.0f} s of computing, over the {budget:.0f} s limit for a "
+            f"shared server: lower epochs, training points, depth or width, or use a larger batch "
             f"(0 = full batch).")

@@ -58,27 +58,25 @@ def show_notices(notices: list[str]) -> None:
 
 
 def widget(p: Param, container=None, label: str | None = None) -> Any:
-    """Create the widget for `p` (URL-bound, key = URL key) and return its value."""
+    """Create the widget for `p` (URL-bound, key = URL key) and return its value.
+
+    The Param's default is always passed: Streamlit drops a bound URL parameter whose value
+    equals the widget's default, so the widget must know the real one. (A value set through
+    session_state then wins; .streamlit/config.toml silences Streamlit's duplication warning.)"""
     c = container if container is not None else st
-    kw: dict[str, Any] = dict(key=p.key, bind="query-params", help=p.help or None)
-    seeded = p.key in st.session_state
-    label = label or p.label
+    kw: dict[str, Any] = dict(key=p.key, bind="query-params", help=p.help or None, label=label or p.label)
     if p.kind == "choice":
-        index = None if seeded else p.choices.index(p.default)
-        extra = {} if seeded else {"index": index}
-        return c.selectbox(label, p.choices, **extra, **kw)
+        return c.selectbox(options=p.choices, index=p.choices.index(p.default), **kw)
     if p.kind == "bool":
-        return c.toggle(label, **({} if seeded else {"value": p.default}), **kw)
-    value = {} if seeded else {"value": p.default}
+        return c.toggle(value=p.default, **kw)
     if p.kind == "int":
         lo, hi, step = int(p.lo), int(p.hi), int(p.step or 1)
-        if p.widget == "slider":
-            return c.slider(label, lo, hi, step=step, **value, **kw)
-        return c.number_input(label, lo, hi, step=step, **value, **kw)
+        make = c.slider if p.widget == "slider" else c.number_input
+        return make(min_value=lo, max_value=hi, value=int(p.default), step=step, **kw)
+    lo, hi, step = float(p.lo), float(p.hi), float(p.step or 0.01)
     if p.widget == "slider":
-        return c.slider(label, float(p.lo), float(p.hi), step=float(p.step or 0.01), **value, **kw)
-    return c.number_input(label, float(p.lo), float(p.hi), step=float(p.step or 0.01), format="%.4g",
-                          **value, **kw)
+        return c.slider(min_value=lo, max_value=hi, value=float(p.default), step=step, **kw)
+    return c.number_input(min_value=lo, max_value=hi, value=float(p.default), step=step, format="%.4g", **kw)
 
 
 def widgets(params: Iterable[Param], container=None) -> dict[str, Any]:
@@ -115,29 +113,44 @@ def show_verdict(diagnosis, prefix: str = "Verdict") -> None:
     kind(text, icon=icon)
 
 
-def budget_guard(cfg) -> None:
-    """Stop the page with a clear message when a configuration is over the compute budget."""
+def budget_guard(*cfgs) -> None:
+    """Stop the page with a clear message when the configurations exceed the compute budget."""
     from backprop_core.config import over_budget
-    message = over_budget(cfg)
+    message = over_budget(*cfgs)
     if message:
         st.error(message, icon=":material/timer:")
         st.stop()
 
 
 def epoch_scrubber(epochs: list[int]) -> int:
-    """The 'Epoch' select-slider over the recorded snapshot epochs (URL key `epoch`)."""
+    """The 'Epoch' select-slider over the recorded snapshot epochs (URL key `epoch`).
+
+    Its default is the last epoch; a URL epoch that was not recorded falls back to it."""
     raw = st.query_params.get_all("epoch")
-    if raw and raw[-1] not in [str(e) for e in epochs] and st.session_state.get("_epoch_warned") != raw:
-        st.session_state["_epoch_warned"] = raw
+    if raw and raw[-1] not in [str(e) for e in epochs]:
         show_notices([f"epoch: {_shown(raw[-1])} is not a recorded epoch; showing epoch {epochs[-1]}"])
-    kw = {} if "epoch" in st.session_state and st.session_state["epoch"] in epochs else {"value": epochs[-1]}
-    if "epoch" in st.session_state and st.session_state["epoch"] not in epochs:
-        del st.session_state["epoch"]
-    return st.select_slider("Epoch", options=epochs, key="epoch", bind="query-params",
+    if st.session_state.get("epoch") not in epochs:
+        st.session_state.pop("epoch", None)
+    return st.select_slider("Epoch", options=epochs, value=epochs[-1], key="epoch", bind="query-params",
                             help="Scrub through training: the decision surface and gradient "
-                                 "distribution at that epoch.", **kw)
+                                 "distribution at that epoch.")
 
 
 def _shown(raw) -> str:
     from backprop_core.config import shown
     return shown(raw)
+
+
+def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, Any]]], icon: str = ":material/play_arrow:") -> None:
+    """One button per preset that moves every control of the page to the preset's value (or the
+    page default). Setting session_state keeps the URL in sync, so the result is shareable.
+    (A page_link to the page itself updates the widgets but leaves the browser URL stale.)"""
+    params = tuple(params)
+
+    def apply(values: dict[str, Any]) -> None:
+        for p in params:
+            st.session_state[p.key] = values.get(p.key, p.default)
+
+    cols = st.columns(len(presets))
+    for col, (label, values) in zip(cols, presets):
+        col.button(label, key=f"preset_{label}", icon=icon, on_click=apply, args=(values,), width="stretch")

@@ -58,7 +58,7 @@ def test_check_yourself_marks_answers():
     at.text_input(key="ans_dL_dz2").input(f"{r.dL_dz2:.4f}")
     at.text_input(key="ans_dL_dW1[1][1]").input("42")
     at.text_input(key="ans_dL_dh[1]").input("not a number <b>")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Check my answers").click().run()
     assert exceptions(at) == []
     table = at.dataframe[0].value
     marks = dict(zip(table["quantity"], table["mark"]))
@@ -176,3 +176,13 @@ def test_vanishing_other_fix_and_exercise_4():
     at.selectbox(key="fix").set_value("batchnorm").run()
     assert "Verdict with batchnorm: healthy" in texts(at)
     assert "Exercise 4 complete" in texts(at)
+
+
+def test_preset_buttons_move_every_control():
+    at = open_page("flow", {"depth": "3", "act": "tanh"})
+    at.button(key="preset_Healthy deep ReLU").click().run()
+    assert at.slider(key="depth").value == 20 and at.selectbox(key="act").value == "relu"
+    assert at.selectbox(key="init").value == "kaiming" and at.selectbox(key="data").value == "moons"
+    at = open_page("hand")
+    at.button(key="preset_Exercise 1").click().run()
+    assert "0.999163" in texts(at) and at.number_input(key="w2_2").value == -0.7

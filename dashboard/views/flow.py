@@ -1,10 +1,9 @@
 import streamlit as st
 
-from backprop_core.config import TrainConfig
+from backprop_core.config import PRESETS, TrainConfig
 from dashboard import charts, compute, controls
-from dashboard.links import page_train_params, train_query
+from dashboard.links import page_train_params
 
-PAGE = "views/flow.py"
 params = page_train_params("flow")
 notices = controls.prepare(params, other_keys=("epoch",))
 
@@ -19,10 +18,9 @@ with st.sidebar:
 cfg = TrainConfig.from_values(values)
 controls.budget_guard(cfg)
 
-links = st.columns(4)
-for col, (label, preset) in zip(links, [("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
-                                        ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid")]):
-    col.page_link(PAGE, label=label, icon=":material/play_arrow:", query_params=train_query(preset, "flow"))
+controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
+    ("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
+    ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid"))])
 
 run, diagnosis = compute.training(cfg)
 controls.show_verdict(diagnosis)

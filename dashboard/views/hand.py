@@ -3,9 +3,7 @@ import streamlit as st
 from backprop_core import hand
 from backprop_core.config import HAND_PARAMS, HAND_PRESETS, hand_inputs, random_hand_values
 from dashboard import charts, controls
-from dashboard.links import hand_query
 
-PAGE = "views/hand.py"
 notices = controls.prepare(HAND_PARAMS, other_keys=("reveal",))
 
 st.title("Gradients by hand")
@@ -14,12 +12,12 @@ st.markdown("A two-layer network with one sample: $z_1 = x W_1$, $h = \\phi(z_1)
             "Change any number and follow the chain rule from $L$ back to every weight.")
 controls.show_notices(notices)
 
-links = st.columns([1, 1, 1, 3])
-links[0].page_link(PAGE, label="Seed demo", icon=":material/play_arrow:", query_params=hand_query(HAND_PRESETS["seed demo"]))
-links[1].page_link(PAGE, label="Exercise 1", icon=":material/assignment:", query_params=hand_query(HAND_PRESETS["exercise 1"]))
-rand_seed = links[3].number_input("Random example from seed", 0, 9999, 7, key="rand_seed",
-                                  help="Pick a seed, then follow the link to a reproducible random example.")
-links[2].page_link(PAGE, label=f"Random #{rand_seed}", icon=":material/casino:", query_params=hand_query(random_hand_values(rand_seed)))
+seed_col, _ = st.columns([1, 3])
+rand_seed = seed_col.number_input("Random example from seed", 0, 9999, 7, key="rand_seed",
+                                  help="Pick a seed, then press the Random button for a reproducible example.")
+controls.preset_buttons(HAND_PARAMS, [("Seed demo", HAND_PRESETS["seed demo"]),
+                                      ("Exercise 1", HAND_PRESETS["exercise 1"]),
+                                      (f"Random #{rand_seed}", random_hand_values(rand_seed))])
 
 v = controls.hand_panel()
 x, W1, W2, y, act = hand_inputs(v)
@@ -56,7 +54,7 @@ g2.latex(rf"\frac{{\partial L}}{{\partial W_2}} = {hand.to_latex(r.dW2)}")
 st.subheader("Check yourself")
 st.markdown(f"Work each factor out on paper and type it in. An answer counts as right within "
             f"{hand.ANSWER_ATOL:g} plus {hand.ANSWER_RTOL:.1%} of the true value. The seed's "
-            "exercise is the **Exercise 1** link at the top of the page.")
+            "exercise is the **Exercise 1** button at the top of the page.")
 entries = [(step, label, value) for step in r.steps for label, value in step.entries()]
 with st.form("check_yourself"):
     cols = st.columns(4)

@@ -1,12 +1,11 @@
 import pandas as pd
 import streamlit as st
 
-from backprop_core.config import FIX_LABELS, FIX_PARAM, SWEEP_ACTIVATIONS, SWEEP_PARAMS, TrainConfig, apply_fix
+from backprop_core.config import PRESETS, FIX_LABELS, FIX_PARAM, SWEEP_ACTIVATIONS, SWEEP_PARAMS, TrainConfig, apply_fix
 from backprop_core.theory import expected_gradient_scale
 from dashboard import charts, compute, controls
-from dashboard.links import page_train_params, train_query
+from dashboard.links import page_train_params
 
-PAGE = "views/vanishing.py"
 params = page_train_params("vanishing")
 sweep_params = {p.key: p for p in SWEEP_PARAMS}
 notices = controls.prepare(params + (FIX_PARAM,) + SWEEP_PARAMS)
@@ -23,14 +22,11 @@ with st.sidebar:
     fix = controls.widget(FIX_PARAM)
 cfg = TrainConfig.from_values(values)
 fixed_cfg = apply_fix(cfg, fix)
-controls.budget_guard(cfg)
-controls.budget_guard(fixed_cfg)
+controls.budget_guard(cfg, fixed_cfg)
 
-links = st.columns(3)
-for col, (label, preset) in zip(links, [("Seed demo 4", "seed demo 4"),
-                                        ("A dying 10-layer sigmoid net", "dying 10-layer sigmoid"),
-                                        ("Exploding", "exploding")]):
-    col.page_link(PAGE, label=label, icon=":material/play_arrow:", query_params=train_query(preset, "vanishing"))
+controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
+    ("Seed demo 4", "seed demo 4"), ("A dying 10-layer sigmoid net", "dying 10-layer sigmoid"),
+    ("Exploding", "exploding"))])
 
 run, diagnosis = compute.training(cfg)
 run_f, diagnosis_f = compute.training(fixed_cfg)
