@@ -53,17 +53,20 @@ def scalar(name: str):
     return _SCALAR[name]
 
 
+_TORCH_FN = {
+    "relu": F.relu,
+    "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_SLOPE),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "gelu": F.gelu,
+    "elu": F.elu,
+    "linear": lambda z: z,
+}
+
+
 def torch_fn(name: str):
     """phi acting on tensors, elementwise."""
-    return {
-        "relu": F.relu,
-        "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_SLOPE),
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "gelu": F.gelu,
-        "elu": F.elu,
-        "linear": lambda z: z,
-    }[name]
+    return _TORCH_FN[name]
 
 
 def torch_grad(name: str, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:

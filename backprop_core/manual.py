@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 
 from backprop_core.activations import torch_fn, torch_grad
 from backprop_core.models import MLP
@@ -76,11 +77,28 @@ def _norm_forward(block, z: torch.Tensor, update_running: bool):
     return zhat * norm.weight + norm.bias, zhat, inv_std, dim
 
 
+@torch.no_grad()
+def predict(model: MLP, X: torch.Tensor) -> torch.Tensor:
+    """Logits in eval semantics (BatchNorm uses its running statistics), without nn.Module calls
+    or train()/eval() switches: the cheap path for per-epoch evaluation."""
+    a = X
+    for block in model.hidden:
+        z = F.linear(a, block.linear.weight, block.linear.bias)
+        if isinstance(block.norm, torch.nn.BatchNorm1d):
+            n = block.norm
+            z = (z - n.running_mean) * torch.rsqrt(n.running_var + n.eps) * n.weight + n.bias
+        elif block.norm is not None:
+            z = _norm_forward(block, z, False)[0]
+        h = torch_fn(block.activation)(z)
+        a = a + h if block.residual else h
+    return F.linear(a, model.out.weight, model.out.bias)
+
+
 def forward(model: MLP, X: torch.Tensor, update_running: bool = False):
     """Forward pass in train-mode semantics (batch statistics); returns (logits, caches)."""
     caches, a = [], X
     for block in model.hidden:
-        z = a @ block.linear.weight.T + block.linear.bias
+        z = F.linear(a, block.linear.weight, block.linear.bias)     # fused a W^T + b
         zhat = inv_std = None
         if block.norm is not None:
             u, zhat, inv_std, _ = _norm_forward(block, z, update_running)
@@ -89,7 +107,7 @@ def forward(model: MLP, X: torch.Tensor, update_running: bool = False):
         h = torch_fn(block.activation)(u)
         caches.append(LayerCache(a, z, u, h, zhat, inv_std))
         a = a + h if block.residual else h
-    logits = a @ model.out.weight.T + model.out.bias
+    logits = F.linear(a, model.out.weight, model.out.bias)
     return logits, caches
 
 
@@ -125,8 +143,12 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
     for i in range(len(model.hidden) - 1, -1, -1):
         block, cache, prefix = model.hidden[i], caches[i], f"hidden.{i}"
         layer_bug = bug.kind if bug is not None and bug.layer == i + 1 else None
-        dphi = torch_grad(block.activation, cache.u, cache.h)
-        du = da if layer_bug == "no_act_grad" else da * dphi
+        if layer_bug == "no_act_grad":
+            du = da
+        elif block.activation == "relu":   # da * 1[u > 0], as one fused kernel
+            du = torch.ops.aten.threshold_backward(da, cache.u, 0)
+        else:
+            du = da * torch_grad(block.activation, cache.u, cache.h)
         dz = _norm_backward(block, du, cache, prefix, grads) if block.norm is not None else du
         if layer_bug == "wrong_sign":
             dz = -dz

@@ -32,14 +32,14 @@ import torch
 
 from backprop_core.config import TrainConfig
 from backprop_core.data import Dataset, grid, make_dataset
-from backprop_core.manual import backward_pass
+from backprop_core.manual import backward_pass, predict
 from backprop_core.models import MLP, build_mlp
 
 HIST_EDGES = np.arange(-12.0, 2.01, 0.5)      # log10 |g| bins; the first also takes exact zeros
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
                 "update_ratio", "act_mean", "act_std", "saturated", "dead"]
 SATURATION_Z = {"sigmoid": 4.0, "tanh": 2.0}
-GRID_STEPS = 50
+GRID_STEPS = 40
 
 ProgressFn = Callable[[int, int], None]
 
@@ -73,43 +73,80 @@ class RunResult:
 
 
 def _optimizer(cfg: TrainConfig, params):
+    # foreach: one fused update for all parameters instead of a Python loop over them
     if cfg.opt == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.wd)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.wd, foreach=True)
     momentum = 0.9 if cfg.opt == "momentum" else 0.0
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=momentum, weight_decay=cfg.wd)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=momentum, weight_decay=cfg.wd, foreach=True)
 
 
 def _weights(model: MLP) -> list[torch.Tensor]:
     return [b.linear.weight for b in model.hidden] + [model.out.weight]
 
 
-def _layer_stats(model: MLP, result, grads: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(L, len(STAT_COLUMNS)) stats without update_ratio filled, and (L, bins) histogram."""
-    rows, hists = [], []
-    nan = torch.tensor(float("nan"))
+class _Segments:
+    """Per-layer reductions over one flat tensor: layer l owns a contiguous slice of it.
+
+    Concatenating the L weight matrices (or their gradients) once and reducing with segment
+    ids costs a fixed handful of tensor ops per epoch, however deep the network."""
+
+    def __init__(self, tensors: list[torch.Tensor]):
+        sizes = torch.tensor([t.numel() for t in tensors])
+        self.L, self.sizes = len(tensors), sizes.to(torch.float32)
+        self.ids = torch.repeat_interleave(torch.arange(self.L), sizes)
+
+    def sum(self, flat: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(self.L, dtype=flat.dtype).index_add_(0, self.ids, flat)
+
+    def max(self, flat: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(self.L, dtype=flat.dtype).scatter_reduce_(0, self.ids, flat, "amax")
+
+    def norm(self, flat: torch.Tensor) -> torch.Tensor:
+        return self.sum(flat * flat).sqrt()
+
+    def histogram(self, flat_abs: torch.Tensor) -> torch.Tensor:
+        """Counts of log10|g| per HIST_EDGES bin, (L, bins); exact zeros land in the first bin."""
+        lo, width, bins = float(HIST_EDGES[0]), float(HIST_EDGES[1] - HIST_EDGES[0]), len(HIST_EDGES) - 1
+        logs = torch.log10(flat_abs.clamp_min(1e-30))
+        b = ((logs - lo) / width).floor().clamp(0, bins - 1).long()
+        return torch.bincount(self.ids * bins + b, minlength=self.L * bins).view(self.L, bins).float()
+
+
+def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([t.reshape(-1) for t in tensors])
+
+
+def _layer_stats(model: MLP, result, grads: list[torch.Tensor], seg: _Segments) -> tuple[torch.Tensor, torch.Tensor]:
+    """(L, len(STAT_COLUMNS)) stats with update_ratio left NaN, and the (L, bins) histogram."""
+    g = _flat(grads).float()
+    a = g.abs()
+    L = seg.L
+    D = L - 1
+    nan = torch.full((L,), float("nan"))
+    signal = torch.linalg.vector_norm(torch.stack(result.signals[:-1]).float(), dim=(1, 2))
+    signal = torch.cat([signal, torch.linalg.vector_norm(result.signals[-1]).float().reshape(1)])
+    u = torch.stack([c.u for c in result.caches]).float()         # (D, N, width)
+    h = torch.stack([c.h for c in result.caches]).float()
+    act_mean, act_std = nan.clone(), nan.clone()
+    flat_h = h.reshape(D, -1)
+    k = flat_h.shape[1]
+    act_mean[:D] = flat_h.mean(1)
+    centred = flat_h - act_mean[:D, None]          # two passes: far faster than torch.std_mean on CPU
+    act_std[:D] = (centred.square().sum(1) / max(k - 1, 1)).sqrt()
+    sat, dead = nan.clone(), nan.clone()
     sat_z = SATURATION_Z.get(model.activation)
+    sat[:D] = (u.abs() > sat_z).float().mean((1, 2)) if sat_z else 0.0
     relu_family = model.activation in ("relu", "leaky_relu", "elu", "gelu")
-    bins, lo, hi = len(HIST_EDGES) - 1, float(HIST_EDGES[0]), float(HIST_EDGES[-1])
-    for i, (g, w) in enumerate(zip(grads, _weights(model), strict=True)):
-        a = g.abs()
-        if i < len(model.hidden):
-            c = result.caches[i]
-            act = torch.stack([c.h.mean(), c.h.std() if c.h.numel() > 1 else torch.zeros(())])
-            sat = (c.u.abs() > sat_z).float().mean() if sat_z else torch.zeros(())
-            dead = (c.u <= 0).all(0).float().mean() if relu_family else torch.zeros(())
-        else:
-            act, sat, dead = torch.stack([nan, nan]), nan, nan
-        rows.append(torch.stack([a.mean(), torch.linalg.vector_norm(g), a.max(),
-                                 torch.linalg.vector_norm(result.signals[i]),
-                                 torch.linalg.vector_norm(w), nan, act[0], act[1], sat, dead]))
-        logs = torch.log10(a.float().clamp_min(1e-30)).clamp(lo, hi - 1e-6)
-        hists.append(torch.histc(logs, bins=bins, min=lo, max=hi))
-    return torch.stack(rows).float(), torch.stack(hists)
+    dead[:D] = (u.amax(1) <= 0).float().mean(1) if relu_family else 0.0
+    w = _flat(_weights(model)).float()
+    stats = torch.stack([seg.sum(a) / seg.sizes, seg.norm(g), seg.max(a), signal, seg.norm(w), nan,
+                         act_mean, act_std, sat, dead], 1)
+    return stats, seg.histogram(a)
 
 
 @torch.no_grad()
 def _evaluate(model: MLP, X, y) -> tuple[torch.Tensor, torch.Tensor]:
-    logits = model(X)
+    logits = predict(model, X)
     loss = torch.nn.functional.cross_entropy(logits, y)
     return loss, (logits.argmax(1) == y).float().mean()
 
@@ -126,6 +163,7 @@ def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None) -> RunResult:
     model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed)
     opt = _optimizer(cfg, list(model.parameters()))
     weights = _weights(model)
+    seg = _Segments(weights)
     weight_names = [f"hidden.{i}.linear.weight" for i in range(cfg.depth)] + ["out.weight"]
     X, y = data.X_train, data.y_train
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -138,15 +176,12 @@ def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None) -> RunResult:
     diverged_at = None
 
     def record_eval(epoch: int, train_loss=None, train_acc=None) -> None:
-        model.eval()
         if train_loss is None:
             train_loss, train_acc = _evaluate(model, X, y)
         test_loss, test_acc = _evaluate(model, data.X_test, data.y_test)
         evals.append(torch.stack([train_loss, test_loss, train_acc, test_acc]))
         if epoch in snapshots:
-            with torch.no_grad():
-                surfaces[epoch] = torch.softmax(model(grid_points), 1)[:, 1]
-        model.train()
+            surfaces[epoch] = torch.softmax(predict(model, grid_points), 1)[:, 1]
 
     for epoch in range(cfg.epochs):
         order = torch.randperm(cfg.n, generator=gen) if not full_batch else None
@@ -165,13 +200,13 @@ def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None) -> RunResult:
                     record_eval(epoch, result.loss, acc)
                 else:
                     record_eval(epoch)
-                row, hist = _layer_stats(model, result, [result.grads[n] for n in weight_names])
-                before = [w.detach().clone() for w in weights]
+                row, hist = _layer_stats(model, result, [result.grads[n] for n in weight_names], seg)
+                before = _flat(weights)
             if cfg.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
             if step == 0:
-                change = torch.stack([torch.linalg.vector_norm(w - b) for w, b in zip(weights, before)])
+                change = seg.norm((_flat(weights) - before).float())
                 row[:, STAT_COLUMNS.index("update_ratio")] = change / row[:, 4].clamp_min(1e-30)
                 if not torch.isfinite(row[:, :6]).all():
                     diverged_at = epoch

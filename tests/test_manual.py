@@ -155,3 +155,14 @@ def test_invalid_arguments(kwargs, message):
     args = dict(depth=2, width=4, activation="relu") | kwargs
     with pytest.raises(ValueError, match=message):
         build_mlp(**args)
+
+
+@pytest.mark.parametrize("norm,residual", [("none", False), ("batch", True), ("layer", False)])
+def test_predict_equals_module_in_eval_mode(norm, residual):
+    X, y = data()
+    model = build_mlp(3, 6, "elu", norm=norm, residual=residual, dtype=torch.float64)
+    with torch.no_grad():
+        for _ in range(3):
+            forward(model, X, update_running=True)   # move BatchNorm's running statistics
+    from backprop_core.manual import predict
+    assert torch.allclose(predict(model, X), model.eval()(X), rtol=1e-12, atol=1e-12)

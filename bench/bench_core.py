@@ -1,0 +1,58 @@
+"""Instrumented training (every statistic recorded) vs a bare torch loop on the same model,
+data and optimiser. Target: ratio <= 1.15.   python bench/bench_core.py [--repeats 15]
+
+The bare loop is what a learner would write: forward, F.cross_entropy, zero_grad, backward
+(autograd), step. The instrumented run uses the manual backward pass and records per-layer
+statistics, histograms, train/test metrics and decision surfaces.
+"""
+import argparse
+
+import torch
+import torch.nn.functional as F
+
+from common import machine, median_ms, timed
+from backprop_core.config import TrainConfig
+from backprop_core.data import make_dataset
+from backprop_core.models import build_mlp
+from backprop_core.training import _optimizer, train
+
+torch.set_num_threads(1)
+
+
+def bare_loop(cfg: TrainConfig) -> None:
+    data = make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed)
+    model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed)
+    opt = _optimizer(cfg, list(model.parameters()))
+    for _ in range(cfg.epochs):
+        loss = F.cross_entropy(model(data.X_train), data.y_train)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+CASES = {
+    "seed demo 4 (6x32 sigmoid, 30 epochs)": TrainConfig.preset("seed demo 4"),
+    "seed demo 3 (1x10 relu, 60 epochs)": TrainConfig.preset("seed demo 3"),
+    "20x64 relu, 100 epochs, n=1000": TrainConfig(depth=20, width=64, act="relu", init="kaiming", epochs=100,
+                                                  n=1000, lr=0.01),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=15)
+    args = ap.parse_args()
+    print(f"bench_core: instrumented train() vs bare torch loop; {machine()}; torch threads = 1")
+    for name, cfg in CASES.items():
+        train(cfg)
+        bare_loop(cfg)  # warm-up both
+        inst, bare = [], []
+        for _ in range(args.repeats):  # interleave so machine noise hits both alike
+            inst += timed(lambda: train(cfg), 1)
+            bare += timed(lambda: bare_loop(cfg), 1)
+        a, b = median_ms(inst), median_ms(bare)
+        print(f"  {name:42s} instrumented {a:8.1f} ms   bare {b:8.1f} ms   ratio {a / b:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
