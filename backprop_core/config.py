@@ -337,7 +337,7 @@ def cost_features(cfg: TrainConfig) -> tuple[float, ...]:
     steps = cfg.epochs * math.ceil(cfg.n / cfg.batch_size)
     n_total = cfg.n + max(20, cfg.n // 4)
     macs_per_sample = 2 * cfg.width + (cfg.depth - 1) * cfg.width ** 2 + 2 * cfg.width
-    macs = 3 * cfg.epochs * n_total * macs_per_sample + cfg.snapshots * 1600 * macs_per_sample
+    macs = 3 * cfg.epochs * n_total * macs_per_sample + cfg.snapshots * 900 * macs_per_sample
     params = macs_per_sample + cfg.depth * cfg.width + 2
     return steps, steps * cfg.depth, cfg.epochs * cfg.depth, macs, steps * params
 

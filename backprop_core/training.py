@@ -39,7 +39,7 @@ HIST_EDGES = np.arange(-12.0, 2.01, 0.5)      # log10 |g| bins; the first also t
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
                 "update_ratio", "act_mean", "act_std", "saturated", "dead"]
 SATURATION_Z = {"sigmoid": 4.0, "tanh": 2.0}
-GRID_STEPS = 40
+GRID_STEPS = 30
 
 ProgressFn = Callable[[int, int], None]
 

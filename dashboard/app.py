@@ -7,9 +7,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
-import torch  # noqa: E402
 
-torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared 2-core box
+import dashboard.runtime  # noqa: E402,F401  (one torch thread, gc.freeze after heavy imports)
 
 st.set_page_config(page_title="backprop-lab", page_icon=":material/calculate:", layout="wide")
 

@@ -4,15 +4,29 @@ NaN/inf and non-positive values before a log scale, and has a title, axis titles
 """
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 MAX_EPOCHS_DRAWN = 100
-MAX_POINTS_DRAWN = 500
+MAX_POINTS_DRAWN = 300
 HEIGHT = 280
 LOG_AXIS = alt.Axis(format=".0e")     # log axes label powers of ten: 1e-8, 1e-6, ...
 RUN_COLORS = alt.Scale(domain=["chosen", "fixed"], range=["#d62728", "#1f77b4"])
+
+
+def inline(df: pd.DataFrame) -> alt.Data:
+    """Data embedded in the spec as plain JSON values (no Altair data transformer involved, so
+    specs can be built on any thread and cached as JSON)."""
+    clean = df.replace([np.inf, -np.inf], np.nan)
+    return alt.Data(values=json.loads(clean.to_json(orient="records", double_precision=6)))
+
+
+def to_spec(chart) -> dict:
+    """The Vega-Lite spec of an Altair chart, without Altair's (slow) JSON-schema validation."""
+    return chart.to_dict(validate=False)
 
 
 def _finite(df: pd.DataFrame, cols: list[str], positive: bool = False) -> pd.DataFrame:
@@ -42,7 +56,7 @@ def gradient_flow(layer_stats: pd.DataFrame, depth: int, title: str = "Gradient 
     """Mean |gradient| of each layer's weights per epoch (log scale): the seed's Demo 3 chart."""
     df = _finite(_epochs_subset(layer_stats), ["grad_mean_abs"], positive=True)
     df = df[["epoch", "layer", "layer_name", "grad_mean_abs"]]
-    return alt.Chart(df, title=title, height=HEIGHT).mark_line(point=len(df) < 400).encode(
+    return alt.Chart(inline(df), title=title, height=HEIGHT).mark_line(point=len(df) < 400).encode(
         x=alt.X("epoch:Q", title="Epoch"),
         y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=_layer_color(depth),
@@ -54,7 +68,7 @@ def gradient_heatmap(layer_stats: pd.DataFrame, depth: int, title: str = "Gradie
     """Layer x epoch heatmap of ||dL/dW|| on a log colour scale."""
     df = _finite(_epochs_subset(layer_stats, 60), ["grad_norm"], positive=True)
     df = df[["epoch", "layer", "layer_name", "grad_norm"]]
-    return alt.Chart(df, title=title, height=max(HEIGHT, 8 * (depth + 1))).mark_rect().encode(
+    return alt.Chart(inline(df), title=title, height=max(HEIGHT, 8 * (depth + 1))).mark_rect().encode(
         x=alt.X("epoch:O", title="Epoch", axis=alt.Axis(labelOverlap=True)),
         y=alt.Y("layer_name:O", title="Layer (1 = input side)",
                 sort=[str(i) for i in range(1, depth + 1)] + ["out"]),
@@ -70,7 +84,7 @@ def loss_accuracy(epoch_stats: pd.DataFrame, label: str | None = None) -> alt.Ch
     long = es.melt("epoch", ["train_loss", "test_loss", "train_acc", "test_acc"], "series", "value")
     long["metric"] = np.where(long.series.str.endswith("loss"), "loss", "accuracy")
     long["split"] = np.where(long.series.str.startswith("train"), "train", "test")
-    base = alt.Chart(long, height=HEIGHT - 40).mark_line().encode(
+    base = alt.Chart(inline(long), height=HEIGHT - 40).mark_line().encode(
         x=alt.X("epoch:Q", title="Epoch"),
         color=alt.Color("split:N", title="Split"),
         tooltip=[alt.Tooltip("split:N"), alt.Tooltip("epoch:Q", title="Epoch"),
@@ -93,12 +107,12 @@ def decision_boundary(surface: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarra
                             "y2": gy.ravel() + dy, "p": np.nan_to_num(surface.ravel(), nan=0.5)})
     step = max(1, len(X) // MAX_POINTS_DRAWN)
     pts = pd.DataFrame({"x": X[::step, 0], "y": X[::step, 1], "label": y[::step].astype(str)})
-    heat = alt.Chart(grid_df).mark_rect(opacity=0.55).encode(
+    heat = alt.Chart(inline(grid_df)).mark_rect(opacity=0.55).encode(
         x=alt.X("x:Q", title="x₀ (input 1)"), x2="x2", y=alt.Y("y:Q", title="x₁ (input 2)"), y2="y2",
         color=alt.Color("p:Q", title="P(class 1)", scale=alt.Scale(domain=[0, 1], scheme="redblue", reverse=True)),
         tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f"),
                  alt.Tooltip("p:Q", title="P(class 1)", format=".3f")])
-    dots = alt.Chart(pts).mark_point(filled=True, size=36, stroke="white", strokeWidth=0.8, opacity=1).encode(
+    dots = alt.Chart(inline(pts)).mark_point(filled=True, size=36, stroke="white", strokeWidth=0.8, opacity=1).encode(
         x="x:Q", y="y:Q", shape=alt.Shape("label:N", title="Label"),
         fill=alt.Fill("label:N", scale=alt.Scale(domain=["0", "1"], range=["#b2182b", "#2166ac"]), legend=None),
         tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f"), "label:N"])
@@ -111,7 +125,7 @@ def gradient_distribution(hist: pd.DataFrame, depth: int, epoch: int) -> alt.Cha
     totals = df.groupby("layer_name")["count"].transform("sum").replace(0, np.nan)
     df["share"] = (df["count"] / totals).fillna(0.0)
     df = df[df["count"] > 0]
-    return alt.Chart(df, title=f"Gradient distribution at epoch {epoch}",
+    return alt.Chart(inline(df), title=f"Gradient distribution at epoch {epoch}",
                      height=max(HEIGHT - 40, 8 * (depth + 1))).mark_rect().encode(
         x=alt.X("log10_lo:Q", title="log₁₀ |dL/dW| (bin start; -12 includes exact zeros)",
                 scale=alt.Scale(domain=[-12, 2])),
@@ -127,13 +141,13 @@ def update_ratio(layer_stats: pd.DataFrame, depth: int) -> alt.Chart:
     """||ΔW|| / ||W|| per layer per epoch (log scale) with the 1e-3 rule of thumb."""
     df = _finite(_epochs_subset(layer_stats), ["update_ratio"], positive=True)
     df = df[["epoch", "layer", "layer_name", "update_ratio"]]
-    lines = alt.Chart(df).mark_line().encode(
+    lines = alt.Chart(inline(df)).mark_line().encode(
         x=alt.X("epoch:Q", title="Epoch"),
         y=alt.Y("update_ratio:Q", title="‖ΔW‖ / ‖W‖ (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=_layer_color(depth),
         tooltip=[alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("update_ratio:Q", title="update / weight", format=".2e")])
-    guide = alt.Chart(pd.DataFrame({"y": [1e-3], "label": ["1e-3 guide"]})).mark_rule(
+    guide = alt.Chart(inline(pd.DataFrame({"y": [1e-3], "label": ["1e-3 guide"]}))).mark_rule(
         strokeDash=[6, 4], color="gray").encode(y="y:Q", tooltip=[alt.Tooltip("label:N", title="Rule of thumb")])
     return (lines + guide).properties(title="Update-to-weight ratio (≈1e-3 is a healthy step)", height=HEIGHT)
 
@@ -143,7 +157,7 @@ def per_layer_at_init(measured: pd.DataFrame, predicted: pd.DataFrame | None) ->
 
     measured: run, layer, grad_mean_abs; predicted: run, layer, predicted."""
     m = _finite(measured, ["grad_mean_abs"], positive=True)
-    chart = alt.Chart(m).mark_line(point=True).encode(
+    chart = alt.Chart(inline(m)).mark_line(point=True).encode(
         x=alt.X("layer:Q", title="Hidden layer (1 = input side)", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| at init (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
@@ -151,7 +165,7 @@ def per_layer_at_init(measured: pd.DataFrame, predicted: pd.DataFrame | None) ->
                  alt.Tooltip("grad_mean_abs:Q", title="measured", format=".3e")])
     if predicted is not None and len(predicted):
         p = _finite(predicted, ["predicted"], positive=True)
-        chart = chart + alt.Chart(p).mark_line(strokeDash=[5, 4]).encode(
+        chart = chart + alt.Chart(inline(p)).mark_line(strokeDash=[5, 4]).encode(
             x="layer:Q", y="predicted:Q", color=alt.Color("run:N", scale=RUN_COLORS),
             tooltip=[alt.Tooltip("run:N"), alt.Tooltip("layer:Q", title="Layer"),
                      alt.Tooltip("predicted:Q", title="theory", format=".3e")])
@@ -164,7 +178,7 @@ def mean_hidden_gradient(df: pd.DataFrame) -> alt.Chart:
 
     df: run, epoch, grad_mean_abs."""
     d = _finite(_epochs_subset(df), ["grad_mean_abs"], positive=True)
-    return alt.Chart(d, title="Mean gradient over all hidden layers", height=HEIGHT).mark_line(point=True).encode(
+    return alt.Chart(inline(d), title="Mean gradient over all hidden layers", height=HEIGHT).mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="Epoch"),
         y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
@@ -175,7 +189,7 @@ def mean_hidden_gradient(df: pd.DataFrame) -> alt.Chart:
 def loss_both(df: pd.DataFrame) -> alt.Chart:
     """Training loss per epoch for both runs. df: run, epoch, train_loss."""
     d = _finite(_epochs_subset(df, 200), ["train_loss"])
-    return alt.Chart(d, title="Training loss", height=HEIGHT).mark_line().encode(
+    return alt.Chart(inline(d), title="Training loss", height=HEIGHT).mark_line().encode(
         x=alt.X("epoch:Q", title="Epoch"), y=alt.Y("train_loss:Q", title="Loss (nats)"),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("epoch:Q"), alt.Tooltip("train_loss:Q", format=".4f")])
@@ -186,7 +200,7 @@ def unit_health(df: pd.DataFrame) -> alt.Chart:
 
     df: run, layer, measure, share."""
     d = _finite(df, ["share"])
-    return alt.Chart(d, height=HEIGHT - 60).mark_bar().encode(
+    return alt.Chart(inline(d), height=HEIGHT - 60).mark_bar().encode(
         x=alt.X("layer:O", title="Hidden layer"),
         xOffset="run:N",
         y=alt.Y("share:Q", title="Share of units (%)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
@@ -203,10 +217,10 @@ def depth_sweep(df: pd.DataFrame) -> alt.Chart:
     d["config"] = d["activation"] + " + " + d["init"]
     enc = dict(x=alt.X("depth:Q", title="Depth (hidden layers)"),
                color=alt.Color("config:N", title="Activation + init", scale=alt.Scale(scheme="category10")))
-    band = alt.Chart(d).mark_area(opacity=0.18).encode(
+    band = alt.Chart(inline(d)).mark_area(opacity=0.18).encode(
         y=alt.Y("ratio_lo:Q", title="|g₁| / |g_last| at init (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         y2="ratio_hi:Q", **enc)
-    line = alt.Chart(d).mark_line(point=True).encode(
+    line = alt.Chart(inline(d)).mark_line(point=True).encode(
         y="ratio_mean:Q", **enc,
         tooltip=[alt.Tooltip("config:N"), alt.Tooltip("depth:Q"),
                  alt.Tooltip("ratio_mean:Q", title="ratio (geo. mean)", format=".2e"),
@@ -221,7 +235,7 @@ def error_dots(df: pd.DataFrame, value: str, title: str, x_title: str) -> alt.Ch
     d = df[["parameter", value, "pass"]].copy()
     d["shown"] = d[value].clip(lower=1e-18)
     d["pass"] = d["pass"].map({True: "pass", False: "FAIL"})
-    return alt.Chart(d, title=title, height=max(180, 24 * len(d))).mark_point(filled=True, size=90).encode(
+    return alt.Chart(inline(d), title=title, height=max(180, 24 * len(d))).mark_point(filled=True, size=90).encode(
         y=alt.Y("parameter:N", title="Parameter tensor", sort=None, axis=alt.Axis(labelLimit=240)),
         x=alt.X("shown:Q", title=x_title, scale=alt.Scale(type="log", domain=[1e-18, 10])),
         color=alt.Color("pass:N", title="Check", scale=alt.Scale(domain=["pass", "FAIL"], range=["#2ca02c", "#d62728"])),

@@ -2,6 +2,7 @@
 bounded (max_entries), so memory cannot grow with the number of learners or URLs."""
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import astuple, fields
@@ -16,6 +17,7 @@ from backprop_core.diagnose import Diagnosis, diagnose
 from backprop_core.manual import Bug
 from backprop_core.models import build_mlp
 from backprop_core.training import RunResult, train
+from dashboard import charts
 
 
 @st.cache_data(max_entries=64, show_spinner="Training the network…")
@@ -64,6 +66,17 @@ def depth_sweep(max_depth, activations, inits, seeds, progress=None):
     return SWEEPS.get_or_compute(key, lambda: sweep.depth_sweep(*key, on_progress=progress))
 
 
+SPECS = BoundedCache(max_entries=384)   # ~8 charts per run: the last ~48 runs' charts
+
+
+def chart(container, key: tuple, build, width: str = "stretch") -> None:
+    """Draw a chart whose Vega-Lite spec is a pure function of `key` (plain values: the run's
+    config, the chart's name and arguments). The Altair chart is built and converted once; later
+    reruns reuse the JSON spec, so moving a control back to a seen value costs no chart work."""
+    text = SPECS.get_or_compute(key, lambda: json.dumps(charts.to_spec(build())))
+    container.vega_lite_chart(spec=json.loads(text), width=width)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def ledger(x: tuple, W1: tuple, W2: tuple, y: float, act: str, dtype: str):
     return check.two_layer_ledger(list(x), [list(r) for r in W1], [list(r) for r in W2], y, act, dtype)
@@ -82,5 +95,3 @@ def model_report(depth: int, width: int, act: str, norm: str, residual: bool, dt
 def config_field_names() -> list[str]:
     return [f.name for f in fields(TrainConfig)]
 
-
-torch.set_num_threads(1)

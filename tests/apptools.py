@@ -30,16 +30,30 @@ def texts(at: AppTest) -> str:
 
 
 def charts(at: AppTest) -> list[dict]:
-    """Vega-Lite specs of every chart, with their inline datasets decoded to rows."""
+    """Vega-Lite specs of every chart, with their data rows (inline values or Arrow datasets)."""
     out = []
     for el in at.get("vega_lite_chart"):
         spec = json.loads(el.proto.spec)
-        rows = []
-        for ds in el.proto.datasets:
-            table = pa.ipc.open_stream(io.BytesIO(ds.data.data)).read_all()
-            rows += table.to_pylist()
-        out.append({"spec": spec, "rows": rows})
+        rows = list(_inline_rows(spec))
+        arrow = [ds.data.data for ds in el.proto.datasets] + ([el.proto.data.data] if el.proto.data.data else [])
+        for data in arrow:
+            rows += pa.ipc.open_stream(io.BytesIO(data)).read_all().to_pylist()
+        out.append({"spec": spec, "rows": rows, "raw": el.proto.spec})
     return out
+
+
+def _inline_rows(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("values"), list) and node["values"] and isinstance(node["values"][0], dict):
+            yield from node["values"]
+        for rows in (node.get("datasets") or {}).values():   # Altair consolidates inline data here
+            yield from rows
+        for k, v in node.items():
+            if k not in ("values", "datasets"):
+                yield from _inline_rows(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _inline_rows(v)
 
 
 def exceptions(at: AppTest) -> list[str]:

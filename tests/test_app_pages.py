@@ -149,6 +149,7 @@ def test_flow_diverging_run_shows_verdict_and_no_nan_in_charts():
     assert exceptions(at) == []
     assert any(e.value.startswith("Verdict: diverged") or e.value.startswith("Verdict: exploding") for e in at.error)
     for c in charts(at):
+        assert "NaN" not in c["raw"] and "Infinity" not in c["raw"]
         for row in c["rows"]:
             for v in row.values():
                 assert not (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))

@@ -92,7 +92,7 @@ def test_tidy_shapes_and_determinism():
     assert a.layer_stats.equals(b.layer_stats) and a.epoch_stats.equals(b.epoch_stats)
     assert a.grad_hist.shape == (7, 5, len(HIST_EDGES) - 1)
     assert a.grad_hist[0].sum() == sum(w * f for w, f in [(8 * 2, 1), (8 * 8, 3), (2 * 8, 1)])
-    assert 0 in a.surfaces and 7 in a.surfaces and a.surfaces[7].shape == (40, 40)
+    assert 0 in a.surfaces and 7 in a.surfaces and a.surfaces[7].shape == (30, 30)
     assert len(a.hist_frame(3)) == 5 * (len(HIST_EDGES) - 1)
 
 

@@ -1,3 +1,5 @@
+from dataclasses import astuple
+
 import streamlit as st
 
 from backprop_core.config import PRESETS, TrainConfig
@@ -31,12 +33,13 @@ m[1].metric("Train loss", f"{final.train_loss:.4f}")
 m[2].metric("Train accuracy", f"{final.train_acc:.1%}")
 m[3].metric("Test accuracy", f"{final.test_acc:.1%}")
 
+key = astuple(cfg)
 a, b = st.columns(2)
-a.altair_chart(charts.gradient_flow(run.layer_stats, run.depth), width="stretch")
-b.altair_chart(charts.gradient_heatmap(run.layer_stats, run.depth), width="stretch")
+compute.chart(a, (key, "flow"), lambda: charts.gradient_flow(run.layer_stats, run.depth))
+compute.chart(b, (key, "heatmap"), lambda: charts.gradient_heatmap(run.layer_stats, run.depth))
 c, d = st.columns(2)
-c.altair_chart(charts.loss_accuracy(run.epoch_stats), width="stretch")
-d.altair_chart(charts.update_ratio(run.layer_stats, run.depth), width="stretch")
+compute.chart(c, (key, "loss"), lambda: charts.loss_accuracy(run.epoch_stats))
+compute.chart(d, (key, "update"), lambda: charts.update_ratio(run.layer_stats, run.depth))
 
 
 @st.fragment
@@ -44,12 +47,12 @@ def scrub(run):
     st.subheader("Scrub through training")
     epoch = controls.epoch_scrubber(sorted(run.surfaces))
     left, right = st.columns(2)
-    d = run.data
-    left.altair_chart(charts.decision_boundary(run.surfaces[epoch], run.grid_x, run.grid_y,
-                                               d.X_train.numpy(), d.y_train.numpy(), epoch), width="stretch")
+    d, key = run.data, astuple(run.config)
+    compute.chart(left, (key, "surface", epoch), lambda: charts.decision_boundary(
+        run.surfaces[epoch], run.grid_x, run.grid_y, d.X_train.numpy(), d.y_train.numpy(), epoch))
     grad_epoch = min(epoch, len(run.grad_hist) - 1)
-    right.altair_chart(charts.gradient_distribution(run.hist_frame(grad_epoch), run.depth, grad_epoch),
-                       width="stretch")
+    compute.chart(right, (key, "hist", grad_epoch),
+                  lambda: charts.gradient_distribution(run.hist_frame(grad_epoch), run.depth, grad_epoch))
 
 
 if run.surfaces:

@@ -1,3 +1,5 @@
+from dataclasses import astuple
+
 import pandas as pd
 import streamlit as st
 
@@ -60,6 +62,7 @@ def layer_frame(r, name: str) -> pd.DataFrame:
 
 
 def at_init(r, name) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Measured mean|dL/dW| per hidden layer at initialisation, and the theory scaled to it."""
     e0 = layer_frame(r, name)
     e0 = e0[e0.epoch == 0][["run", "layer", "grad_mean_abs"]]
     c = r.config
@@ -70,32 +73,49 @@ def at_init(r, name) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     return e0, pd.DataFrame({"run": name, "layer": theory.layer, "predicted": theory.relative * scale})
 
 
-(m1, p1), (m2, p2) = at_init(run, "chosen"), at_init(run_f, "fixed")
-predicted = pd.concat([p for p in (p1, p2) if p is not None]) if (p1 is not None or p2 is not None) else None
-st.altair_chart(charts.per_layer_at_init(pd.concat([m1, m2]), predicted), width="stretch")
-if p1 is None or p2 is None:
+def init_chart():
+    (m1, p1), (m2, p2) = at_init(run, "chosen"), at_init(run_f, "fixed")
+    predicted = [p for p in (p1, p2) if p is not None]
+    return charts.per_layer_at_init(pd.concat([m1, m2]), pd.concat(predicted) if predicted else None)
+
+
+def both_runs() -> pd.DataFrame:
+    return pd.concat([layer_frame(run, "chosen"), layer_frame(run_f, "fixed")])
+
+
+def mean_gradient_chart():
+    return charts.mean_hidden_gradient(both_runs().groupby(["run", "epoch"], as_index=False)["grad_mean_abs"].mean())
+
+
+def loss_chart():
+    losses = pd.concat([run.epoch_stats.assign(run="chosen"), run_f.epoch_stats.assign(run="fixed")])
+    return charts.loss_both(losses[["run", "epoch", "train_loss"]])
+
+
+def health_chart():
+    both = both_runs()
+    last = both[both.epoch == both.groupby("run").epoch.transform("max")]
+    health = last.melt(["run", "layer"], ["saturated", "dead"], "measure", "share")
+    health["measure"] = health["measure"].map({"saturated": "saturated (sigmoid/tanh)", "dead": "dead (ReLU family)"})
+    return charts.unit_health(health)
+
+
+key = (astuple(cfg), astuple(fixed_cfg))
+compute.chart(st, (key, "init"), init_chart)
+if cfg.norm != "none" or cfg.residual or fixed_cfg.norm != "none" or fixed_cfg.residual:
     st.caption("The dashed theory line covers plain MLPs (no normalisation, no residual connections).")
 else:
     st.caption("Theory: each layer multiplies the backward signal by √(width · Var(w) · E[φ′(z)²]); "
                "normalised to the measured gradient of the last hidden layer.")
-
 h1, h2 = st.columns(2)
-h1.altair_chart(charts.gradient_heatmap(run.layer_stats, run.depth, "Chosen run: ‖dL/dW‖, layer × epoch"),
-                width="stretch")
-h2.altair_chart(charts.gradient_heatmap(run_f.layer_stats, run_f.depth, f"With {fix}: ‖dL/dW‖, layer × epoch"),
-                width="stretch")
-
-both = pd.concat([layer_frame(run, "chosen"), layer_frame(run_f, "fixed")])
-mean_grad = both.groupby(["run", "epoch"], as_index=False)["grad_mean_abs"].mean()
-losses = pd.concat([run.epoch_stats.assign(run="chosen"), run_f.epoch_stats.assign(run="fixed")])
+compute.chart(h1, (astuple(cfg), "heatmap", "chosen"),
+              lambda: charts.gradient_heatmap(run.layer_stats, run.depth, "Chosen run: ‖dL/dW‖, layer × epoch"))
+compute.chart(h2, (astuple(fixed_cfg), "heatmap", fix),
+              lambda: charts.gradient_heatmap(run_f.layer_stats, run_f.depth, f"With {fix}: ‖dL/dW‖, layer × epoch"))
 g1, g2 = st.columns(2)
-g1.altair_chart(charts.mean_hidden_gradient(mean_grad), width="stretch")
-g2.altair_chart(charts.loss_both(losses[["run", "epoch", "train_loss"]]), width="stretch")
-
-last = both[both.epoch == both.groupby("run").epoch.transform("max")]
-health = last.melt(["run", "layer"], ["saturated", "dead"], "measure", "share")
-health["measure"] = health["measure"].map({"saturated": "saturated (sigmoid/tanh)", "dead": "dead (ReLU family)"})
-st.altair_chart(charts.unit_health(health), width="content")
+compute.chart(g1, (key, "mean_gradient"), mean_gradient_chart)
+compute.chart(g2, (key, "loss"), loss_chart)
+compute.chart(st, (key, "health"), health_chart, width="content")
 
 st.subheader("Exercise 4: make gradients vanish, then bring them back")
 if fix == "relu":
@@ -127,4 +147,4 @@ bar = st.progress(0.0, text="Depth sweep")
 df = compute.depth_sweep(sweep_depth, SWEEP_ACTIVATIONS, (sweep_init,), sweep_seeds,
                          progress=lambda k, total: bar.progress(k / total, text=f"Depth sweep {k}/{total}"))
 bar.empty()
-st.altair_chart(charts.depth_sweep(df), width="stretch")
+compute.chart(st, ("sweep", sweep_depth, sweep_init, sweep_seeds), lambda: charts.depth_sweep(df))
