@@ -26,7 +26,10 @@ STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
 @dataclass(frozen=True)
 class Param:
-    """One control. kind: "int" | "float" | "choice" | "bool"."""
+    """One control. kind: "int" | "float" | "choice" | "bool".
+
+    Every int control is a slider: Streamlit 1.67's URL binding of an int number_input raises
+    OverflowError on 'inf' or '1e999' (found by tests/test_hostile_urls.py)."""
     key: str
     label: str
     kind: str
@@ -132,19 +135,19 @@ TRAIN_PARAMS: tuple[Param, ...] = (
           help="Step size. Too large and training diverges."),
     Param("epochs", "Epochs", "int", 60, 1, 500, step=1, widget="slider",
           help="Passes over the training set."),
-    Param("seed", "Seed", "int", 11, 0, 99_999, step=1, help="Seeds the weights and batch order."),
+    Param("seed", "Seed", "int", 11, 0, 9999, step=1, widget="slider", help="Seeds the weights and batch order."),
     Param("data", "Dataset", "choice", "linear", choices=DATASETS, widget="select",
           help="linear is the seed's: label = x₀ + x₁ > 0."),
-    Param("n", "Training points", "int", 200, *N_RANGE, step=10,
+    Param("n", "Training points", "int", 200, *N_RANGE, step=10, widget="slider",
           help="Training points (a quarter as many test points, at least 20)."),
     Param("noise", "Noise", "float", 0.0, 0.0, 1.0, step=0.05, widget="slider",
           help="Gaussian jitter added to the points."),
-    Param("batch", "Batch size", "int", 0, 0, 5000, step=1,
+    Param("batch", "Batch size", "int", 0, 0, 5000, step=1, widget="slider",
           help="0 = full batch (one step per epoch)."),
     Param("wd", "Weight decay", "float", 0.0, 0.0, 1.0, step=0.0001, help="L2 penalty."),
     Param("clip", "Gradient clipping", "float", 0.0, 0.0, 100.0, step=0.1,
           help="Max global gradient norm; 0 = off."),
-    Param("dseed", "Data seed", "int", 11, 0, 99_999, step=1, help="Seeds the dataset."),
+    Param("dseed", "Data seed", "int", 11, 0, 9999, step=1, widget="slider", help="Seeds the dataset."),
 )
 
 SWEEP_PARAMS: tuple[Param, ...] = (

@@ -42,12 +42,32 @@ def prepare(params: Iterable[Param], other_keys: Iterable[str] = ()) -> list[str
                 notices.append(note)
                 if first_time:
                     st.session_state[p.key] = value
+                    _rewrite_url(p, value)
     known = {p.key for p in params} | set(other_keys) | STREAMLIT_KEYS
     unknown = [k for k in raw if k not in known]
     if unknown:
         notices.append(unknown_notice(unknown))
     st.session_state[_APPLIED_KEY] = fingerprint
     return notices
+
+
+def canonical(p: Param, value: Any) -> str:
+    """The URL spelling of a valid value."""
+    if p.kind == "bool":
+        return "true" if value else "false"
+    return repr(float(value)) if p.kind == "float" else str(value)
+
+
+def _rewrite_url(p: Param, value: Any) -> None:
+    """Replace a flagged URL value by its corrected spelling before the widget binds to it.
+
+    Besides keeping the shared link equal to what the page shows, this protects Streamlit's
+    own binding, which raises OverflowError on an int number_input given 'inf' or '1e999'.
+    Once a key is bound Streamlit refuses the write; the value then comes from session_state."""
+    try:
+        st.query_params[p.key] = canonical(p, value)
+    except Exception:  # noqa: BLE001  (StreamlitAPIException for an already-bound key)
+        pass
 
 
 def show_notices(notices: list[str]) -> None:
@@ -71,8 +91,7 @@ def widget(p: Param, container=None, label: str | None = None) -> Any:
         return c.toggle(value=p.default, **kw)
     if p.kind == "int":
         lo, hi, step = int(p.lo), int(p.hi), int(p.step or 1)
-        make = c.slider if p.widget == "slider" else c.number_input
-        return make(min_value=lo, max_value=hi, value=int(p.default), step=step, **kw)
+        return c.slider(min_value=lo, max_value=hi, value=int(p.default), step=step, **kw)
     lo, hi, step = float(p.lo), float(p.hi), float(p.step or 0.01)
     if p.widget == "slider":
         return c.slider(min_value=lo, max_value=hi, value=float(p.default), step=step, **kw)

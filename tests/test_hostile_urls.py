@@ -1,0 +1,91 @@
+"""Hostile, garbled and extreme URL parameters on every page: never an exception, always a
+notice for what was ignored, and every widget inside its bounds (hypothesis drives AppTest)."""
+import math
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apptools import exceptions, open_page
+from backprop_core.config import AUTOGRAD_PARAMS, FIX_PARAM, HAND_PARAMS, SWEEP_PARAMS, parse_one
+from dashboard.links import page_train_params
+
+PAGE_PARAMS = {
+    "home": (),
+    "hand": HAND_PARAMS,
+    "autograd": HAND_PARAMS + AUTOGRAD_PARAMS,
+    "flow": page_train_params("flow"),
+    "vanishing": page_train_params("vanishing") + (FIX_PARAM,) + SWEEP_PARAMS,
+}
+HOSTILE = ["", " ", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e-320", "0x1A",
+           "1_000", "-0", "007", "3.7", "-3.7", "9" * 400, "abc", "true", "None", "null", "[]", "{}",
+           "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "'; DROP TABLE x;--",
+           "../../etc/passwd", "%00", "\x00", "\u202eevil", "\u200b1", "١٢", "𝟙𝟚", "😀", "１２",
+           "[x](javascript:alert(1))", "![i](http://127.0.0.1/p.png)", "**bold**", "$x^2$", "a" * 5000]
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", 60 if os.environ.get("CI") else 25))
+
+
+def values():
+    return st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30),
+                     st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                     st.integers(-10**12, 10**12).map(str),
+                     st.lists(st.sampled_from(HOSTILE[:12]), min_size=2, max_size=3))
+
+
+def queries(page):
+    keys = [p.key for p in PAGE_PARAMS[page]] + ["epoch", "zz", "", "x" * 300, "<b>", "depth"]
+    return st.dictionaries(st.sampled_from(keys), values(), max_size=5)
+
+
+def check(page, query):
+    at = open_page(page, query, timeout=90)
+    assert exceptions(at) == [], (page, query, exceptions(at))
+    params = {p.key: p for p in PAGE_PARAMS[page]}
+    for key, raw in query.items():
+        if key in params:
+            _, note = parse_one(params[key], raw if not isinstance(raw, list) or len(raw) != 1 else raw[0])
+            if note:
+                assert at.warning, (page, query)          # the learner is told what was ignored
+    for kind in ("slider", "number_input"):
+        for w in at.get(kind):
+            p = params.get(w.key)
+            if p is not None and p.lo is not None:
+                assert math.isfinite(w.value) and p.lo <= w.value <= p.hi, (w.key, w.value)
+    for w in at.get("selectbox"):
+        p = params.get(w.key)
+        if p is not None:
+            assert w.value in p.choices
+
+
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SETTINGS
+@given(query=queries("hand"))
+def test_hand_survives_hostile_urls(query):
+    check("hand", query)
+
+
+@SETTINGS
+@given(query=queries("autograd"))
+def test_autograd_survives_hostile_urls(query):
+    check("autograd", query)
+
+
+@SETTINGS
+@given(query=queries("flow"))
+def test_flow_survives_hostile_urls(query):
+    check("flow", query)
+
+
+@SETTINGS
+@given(query=queries("vanishing"))
+def test_vanishing_survives_hostile_urls(query):
+    check("vanishing", query)
+
+
+@settings(max_examples=max(5, EXAMPLES // 5), deadline=None, derandomize=True)
+@given(query=queries("home"))
+def test_home_survives_hostile_urls(query):
+    check("home", query)
