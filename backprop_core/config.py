@@ -309,6 +309,17 @@ class TrainConfig:
                 out[p.key] = str(v).lower() if isinstance(v, bool) else _num(v)
         return out
 
+    def summary(self) -> str:
+        """One line describing the run, e.g. '6 hidden layers × 32 sigmoid units, default init, ...'."""
+        layers = f"{self.depth} hidden layer{'s' if self.depth != 1 else ''}"
+        extras = [x for x in (f"{self.norm}norm" if self.norm != "none" else "",
+                              "residual" if self.residual else "") if x]
+        batch = "full batch" if self.batch <= 0 else f"batch {self.batch}"
+        return (f"{layers} × {self.width} {self.act} units, {self.init} init"
+                + (", " + ", ".join(extras) if extras else "")
+                + f"; {self.opt} lr {self.lr:g}, {self.epochs} epochs, {batch}; "
+                  f"{self.data} data, n = {self.n}, seed {self.seed}")
+
     @property
     def batch_size(self) -> int:
         return self.n if self.batch <= 0 else min(self.batch, self.n)

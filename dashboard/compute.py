@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import astuple, fields
 
+import pyarrow as pa
 import streamlit as st
 import torch
 
@@ -20,43 +21,77 @@ from backprop_core.training import RunResult, train
 from dashboard import charts
 
 
-@st.cache_data(max_entries=64, show_spinner="Training the network…")
-def _train(values: tuple) -> tuple[RunResult, Diagnosis]:
-    cfg = TrainConfig(*values)
-    run = train(cfg)
+def _train_with_progress(cfg: TrainConfig) -> tuple[RunResult, Diagnosis]:
+    """Train with a progress bar that advances every few epochs, then remove it."""
+    bar = st.progress(0.0, text="Training the network…")
+    step = max(1, cfg.epochs // 20)
+
+    def on_epoch(epoch: int, total: int) -> None:
+        if epoch % step == 0 or epoch == total:
+            bar.progress(epoch / total, text=f"Training the network… epoch {epoch}/{total}")
+
+    try:
+        run = train(cfg, on_epoch=on_epoch)
+    finally:
+        bar.empty()
     return run, diagnose(run)
 
 
 def training(cfg: TrainConfig) -> tuple[RunResult, Diagnosis]:
-    """The instrumented run and its diagnosis for a validated config (cached)."""
-    return _train(astuple(cfg))
+    """The instrumented run and its diagnosis for a validated config (cached, single-flight).
+
+    Runs are kept as objects and never mutated by the pages, so a hit costs nothing; st.cache_data
+    would unpickle a copy of the whole run on every rerun (bench/RESULTS.md)."""
+    return RUNS.get_or_compute(astuple(cfg), lambda: _train_with_progress(cfg))
 
 
 class BoundedCache:
-    """A thread-safe LRU dict for results whose computation reports progress to the page.
+    """A thread-safe, single-flight LRU dict for plain-keyed results.
 
-    st.cache_data replays the elements a cached function touched, which breaks a progress bar
-    created outside it; this cache stores only the result, so a hit draws nothing."""
+    - bounded: at most `max_entries` values; the least recently used is dropped;
+    - single-flight: when many sessions ask for the same missing key at once, one computes and
+      the others wait for it (30 learners opening one link do the work once, not 30 times);
+    - stores only the result: unlike st.cache_data it replays no elements, so a progress bar
+      drawn by the computation is fine."""
 
     def __init__(self, max_entries: int):
-        self.max_entries, self._data, self._lock = max_entries, OrderedDict(), threading.Lock()
+        self.max_entries = max_entries
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._inflight: dict = {}
 
     def get_or_compute(self, key, compute):
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
-        value = compute()
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-        return value
+            gate = self._inflight.get(key)
+            owner = gate is None
+            if owner:
+                gate = self._inflight[key] = threading.Event()
+        if not owner:
+            gate.wait()
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            return self.get_or_compute(key, compute)      # the owner failed: try ourselves
+        try:
+            value = compute()
+            with self._lock:
+                self._data[key] = value
+                while len(self._data) > self.max_entries:
+                    self._data.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+            gate.set()
 
     def __len__(self) -> int:
         return len(self._data)
 
 
+RUNS = BoundedCache(max_entries=48)      # a run of the largest allowed size is a few MB
 SWEEPS = BoundedCache(max_entries=16)
 
 
@@ -69,12 +104,45 @@ def depth_sweep(max_depth, activations, inits, seeds, progress=None):
 SPECS = BoundedCache(max_entries=384)   # ~8 charts per run: the last ~48 runs' charts
 
 
+def _arrow_bytes(rows: list[dict]) -> bytes:
+    table = pa.Table.from_pylist(rows)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _compile(chart_obj) -> tuple[str, dict[str, bytes]]:
+    """(spec JSON without data, {dataset name: Arrow IPC bytes}). Inline `data.values` become
+    named datasets, so Streamlit ships the bytes as they are on every rerun."""
+    spec = charts.to_spec(chart_obj)
+    datasets = {name: _arrow_bytes(rows) for name, rows in spec.pop("datasets", {}).items()}
+
+    def name_inline(node):
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and isinstance(data.get("values"), list):
+                name = f"inline_{len(datasets)}"
+                datasets[name] = _arrow_bytes(data["values"])
+                node["data"] = {"name": name}
+            for value in node.values():
+                name_inline(value)
+        elif isinstance(node, list):
+            for value in node:
+                name_inline(value)
+
+    name_inline(spec)
+    return json.dumps(spec), datasets
+
+
 def chart(container, key: tuple, build, width: str = "stretch") -> None:
     """Draw a chart whose Vega-Lite spec is a pure function of `key` (plain values: the run's
-    config, the chart's name and arguments). The Altair chart is built and converted once; later
-    reruns reuse the JSON spec, so moving a control back to a seen value costs no chart work."""
-    text = SPECS.get_or_compute(key, lambda: json.dumps(charts.to_spec(build())))
-    container.vega_lite_chart(spec=json.loads(text), width=width)
+    config, the chart's name and arguments). The Altair chart is built, converted and its data
+    serialised to Arrow once; later reruns reuse both, so a revisited view costs no chart work."""
+    text, datasets = SPECS.get_or_compute(key, lambda: _compile(build()))
+    spec = json.loads(text)
+    spec["datasets"] = dict(datasets)
+    container.vega_lite_chart(spec=spec, width=width)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -16,5 +16,7 @@ import dashboard.charts  # noqa: F401
 import dashboard.compute  # noqa: F401
 
 torch.set_num_threads(1)
+# The first optimiser a process creates imports parts of torch._dynamo lazily (~100 ms): do it now.
+torch.optim.Adam([torch.zeros(1, requires_grad=True)], foreach=True)
 gc.collect()
 gc.freeze()

@@ -25,6 +25,7 @@ controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
     ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid"))])
 
 run, diagnosis = compute.training(cfg)
+st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
 final = run.epoch_stats.iloc[-1]
 m = st.columns(4)

@@ -35,7 +35,7 @@ run_f, diagnosis_f = compute.training(fixed_cfg)
 
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**Chosen run**: {cfg.depth} × {cfg.width} {cfg.act}, {cfg.init} init, {cfg.opt} lr {cfg.lr:g}")
+    st.markdown(f"**Chosen run:** {cfg.summary()}")
     controls.show_verdict(diagnosis)
 with right:
     st.markdown(f"**With fix `{fix}`**: {FIX_LABELS[fix]}")

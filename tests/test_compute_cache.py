@@ -1,0 +1,55 @@
+"""The dashboard's bounded, single-flight cache."""
+import threading
+import time
+
+from dashboard.compute import BoundedCache
+
+
+def test_bounded_lru():
+    c = BoundedCache(2)
+    for k in "abc":
+        c.get_or_compute(k, lambda k=k: k.upper())
+    assert len(c) == 2
+    calls = []
+    assert c.get_or_compute("a", lambda: calls.append(1) or "A") == "A" and calls == [1]  # 'a' was evicted
+
+
+def test_single_flight_under_concurrency():
+    c, calls, results = BoundedCache(4), [], []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    threads = [threading.Thread(target=lambda: results.append(c.get_or_compute("k", slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [42] * 8 and len(calls) == 1
+
+
+def test_a_failing_owner_does_not_block_the_others():
+    c = BoundedCache(4)
+    started = threading.Event()
+
+    def boom():
+        started.set()
+        time.sleep(0.1)
+        raise RuntimeError("no")
+
+    errors = []
+    t = threading.Thread(target=lambda: errors.append(_catch(lambda: c.get_or_compute("k", boom))))
+    t.start()
+    started.wait()
+    assert c.get_or_compute("k", lambda: 7) == 7
+    t.join()
+    assert isinstance(errors[0], RuntimeError)
+
+
+def _catch(fn):
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001
+        return exc
