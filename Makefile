@@ -19,6 +19,7 @@ run: $(VENV)/.runtime
 	$(PY) -m streamlit run dashboard/app.py --client.showErrorDetails=full --server.fileWatcherType=auto --server.runOnSave=true
 
 test: $(VENV)/.dev
+	$(PY) -m ruff check backprop_core dashboard tests bench
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev

@@ -101,7 +101,7 @@ def autograd_grads(model: MLP, X: torch.Tensor, y: torch.Tensor) -> dict[str, to
     with torch.enable_grad():
         loss = F.cross_entropy(twin(X), y)
         grads = torch.autograd.grad(loss, params)
-    return {name: g for (name, _), g in zip(twin.named_parameters(), grads)}
+    return {name: g for (name, _), g in zip(twin.named_parameters(), grads, strict=True)}
 
 
 def model_report(model: MLP, X: torch.Tensor, y: torch.Tensor, fd_samples: int = 24, seed: int = 0,

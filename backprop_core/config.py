@@ -358,7 +358,7 @@ def cost_features(cfg: TrainConfig) -> tuple[float, ...]:
 
 def estimate_seconds(cfg: TrainConfig) -> float:
     """Predicted wall time of train(cfg), from its size alone."""
-    return sum(c * f for c, f in zip(COST, cost_features(cfg)))
+    return sum(c * f for c, f in zip(COST, cost_features(cfg), strict=True))
 
 
 def over_budget(*cfgs: TrainConfig, budget: float = BUDGET_SECONDS) -> str | None:

@@ -55,7 +55,7 @@ def main() -> None:
     current = np.array([estimate_seconds(c) for c in grid])
     fitted = X @ coef
     print(f"{'depth':>5} {'width':>5} {'n':>5} {'batch':>5} {'measured':>9} {'current':>9} {'fitted':>9}")
-    for cfg, m, c, f in zip(grid, y, current, fitted):
+    for cfg, m, c, f in zip(grid, y, current, fitted, strict=True):
         print(f"{cfg.depth:5d} {cfg.width:5d} {cfg.n:5d} {cfg.batch:5d} {m:9.3f} {c:9.3f} {f:9.3f}")
     ratio = y[big] / current[big]
     print(f"runs >= 0.3 s, measured/current model: median {np.median(ratio):.2f}, max {ratio.max():.2f}")

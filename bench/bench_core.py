@@ -10,11 +10,12 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from common import machine, median_ms, timed
 from backprop_core.config import TrainConfig
 from backprop_core.data import make_dataset
 from backprop_core.models import build_mlp
 from backprop_core.training import _optimizer, train
+
+from common import machine, median_ms, timed
 
 torch.set_num_threads(1)
 
@@ -48,8 +49,8 @@ def main() -> None:
         bare_loop(cfg)  # warm-up both
         inst, bare = [], []
         for _ in range(args.repeats):  # interleave so machine noise hits both alike
-            inst += timed(lambda: train(cfg), 1)
-            bare += timed(lambda: bare_loop(cfg), 1)
+            inst += timed(lambda cfg=cfg: train(cfg), 1)
+            bare += timed(lambda cfg=cfg: bare_loop(cfg), 1)
         a, b = median_ms(inst), median_ms(bare)
         print(f"  {name:42s} instrumented {a:8.1f} ms   bare {b:8.1f} ms   ratio {a / b:5.2f}")
 

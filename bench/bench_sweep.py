@@ -10,8 +10,9 @@ import time
 
 import torch
 
-from common import machine
 from backprop_core.sweep import depth_sweep, naive_ratio
+
+from common import machine
 
 torch.set_num_threads(1)
 ACTS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -37,8 +38,12 @@ def main() -> None:
     naive_ratio("relu", "default", 2, 0)  # warm-up
     b, n = [], []
     for _ in range(args.repeats):
-        t = time.perf_counter(); batched(); b.append(time.perf_counter() - t)
-        t = time.perf_counter(); naive(); n.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        batched()
+        b.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        naive()
+        n.append(time.perf_counter() - t)
     bm, nm = statistics.median(b), statistics.median(n)
     print(f"  batched {bm * 1000:8.1f} ms   naive {nm * 1000:8.1f} ms   speed-up {nm / bm:5.1f}x   "
           f"(targets: >= 5x, <= 2000 ms)")

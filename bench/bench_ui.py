@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import subprocess  # noqa: E402
+
 from common import ROOT, machine  # noqa: E402
 from servers import free_port, stop, wait_healthy  # noqa: E402
-
-import subprocess  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

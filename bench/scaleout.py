@@ -49,11 +49,15 @@ def start_nginx(listen_port: int, upstream_ports: list[int], tmp: Path) -> subpr
     return proc
 
 
-async def reconnect(url: str, query: str, cookies: dict, limit_s: float = 30.0):
+async def reconnect(url: str, query: str, cookies: dict, limit_s: float = 30.0, stats=None):
     """Open the page again through the proxy with the same cookies and URL, retrying briefly:
     what Streamlit's frontend does when its websocket drops. Returns (session, first outcome)."""
     t0 = time.perf_counter()
+    first_try = True
     while time.perf_counter() - t0 < limit_s:
+        if not first_try and stats is not None:
+            stats["first_load_retries"] += 1
+        first_try = False
         fresh = Session(url, "flow", query=query)
         fresh.cookies = dict(cookies)
         try:
@@ -65,7 +69,7 @@ async def reconnect(url: str, query: str, cookies: dict, limit_s: float = 30.0):
 
 
 async def learner(url, i, actions, values, think, stats, expected) -> None:
-    s, _ = await reconnect(url, "", {})
+    s, _ = await reconnect(url, "", {}, stats=stats)
     if s is None:
         stats["lost"] += 1
         return
@@ -90,9 +94,12 @@ async def learner(url, i, actions, values, think, stats, expected) -> None:
 
 async def run_load(url, sessions, actions, values, think, kill, kill_after, stats, expected):
     async def killer():
-        await asyncio.sleep(kill_after)
+        # mid-load: once every learner has done about one action, after at least kill_after s
+        t0 = time.perf_counter()
+        while stats["ok"] < sessions or time.perf_counter() - t0 < kill_after:
+            await asyncio.sleep(0.05)
         kill()
-        stats["killed_at_s"] = kill_after
+        stats["killed_at_s"] = round(time.perf_counter() - t0, 2)
     await asyncio.gather(killer(), *(learner(url, i, actions, values, think, stats, expected)
                                      for i in range(sessions)))
 
@@ -105,7 +112,7 @@ def scenario(sessions: int = 20, actions: int = 8, values=(2, 3, 4, 5), think: f
     (a, url_a), (b, url_b) = start(env=env), start(env=env)
     tmp = Path(tempfile.mkdtemp(prefix="bplab-nginx-"))
     nginx = None
-    stats = {"ok": 0, "cut": 0, "lost": 0, "recovery_s": [], "restored": []}
+    stats = {"ok": 0, "cut": 0, "lost": 0, "recovery_s": [], "restored": [], "first_load_retries": 0}
     expected: dict = {}
     try:
         wait_healthy(url_a)
@@ -133,6 +140,7 @@ def scenario(sessions: int = 20, actions: int = 8, values=(2, 3, 4, 5), think: f
             "restored_views_with_different_numbers": len(mismatched),
             "restored_views_with_wrong_depth": len(wrong_depth), "wall_s": round(wall, 1),
             "replica_a_alive": a.poll() is None, "replica_b_alive": b.poll() is None,
+            "killed_at_s": stats.get("killed_at_s"), "first_load_retries": stats["first_load_retries"],
         }
     finally:
         if nginx is not None:

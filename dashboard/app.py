@@ -17,6 +17,7 @@ PAGES = [
     st.Page("views/hand.py", title="Gradients by hand", icon=":material/edit:", url_path="hand"),
     st.Page("views/autograd.py", title="Hand vs autograd", icon=":material/compare:", url_path="autograd"),
     st.Page("views/flow.py", title="Gradient flow", icon=":material/waves:", url_path="flow"),
-    st.Page("views/vanishing.py", title="Vanishing-gradient debugger", icon=":material/stethoscope:", url_path="vanishing"),
+    st.Page("views/vanishing.py", title="Vanishing-gradient debugger", icon=":material/stethoscope:",
+            url_path="vanishing"),
 ]
 st.navigation(PAGES).run()

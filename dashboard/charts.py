@@ -52,7 +52,8 @@ def _layer_color(depth: int) -> alt.Color:
                      legend=alt.Legend(columns=2 if depth > 12 else 1, symbolLimit=70))
 
 
-def gradient_flow(layer_stats: pd.DataFrame, depth: int, title: str = "Gradient flow: mean |dL/dW| per layer") -> alt.Chart:
+def gradient_flow(layer_stats: pd.DataFrame, depth: int,
+                  title: str = "Gradient flow: mean |dL/dW| per layer") -> alt.Chart:
     """Mean |gradient| of each layer's weights per epoch (log scale): the seed's Demo 3 chart."""
     df = _finite(_epochs_subset(layer_stats), ["grad_mean_abs"], positive=True)
     df = df[["epoch", "layer", "layer_name", "grad_mean_abs"]]
@@ -178,7 +179,8 @@ def mean_hidden_gradient(df: pd.DataFrame) -> alt.Chart:
 
     df: run, epoch, grad_mean_abs."""
     d = _finite(_epochs_subset(df), ["grad_mean_abs"], positive=True)
-    return alt.Chart(inline(d), title="Mean gradient over all hidden layers", height=HEIGHT).mark_line(point=True).encode(
+    chart = alt.Chart(inline(d), title="Mean gradient over all hidden layers", height=HEIGHT)
+    return chart.mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="Epoch"),
         y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
@@ -238,7 +240,8 @@ def error_dots(df: pd.DataFrame, value: str, title: str, x_title: str) -> alt.Ch
     return alt.Chart(inline(d), title=title, height=max(180, 24 * len(d))).mark_point(filled=True, size=90).encode(
         y=alt.Y("parameter:N", title="Parameter tensor", sort=None, axis=alt.Axis(labelLimit=240)),
         x=alt.X("shown:Q", title=x_title, scale=alt.Scale(type="log", domain=[1e-18, 10])),
-        color=alt.Color("pass:N", title="Check", scale=alt.Scale(domain=["pass", "FAIL"], range=["#2ca02c", "#d62728"])),
+        color=alt.Color("pass:N", title="Check",
+                        scale=alt.Scale(domain=["pass", "FAIL"], range=["#2ca02c", "#d62728"])),
         tooltip=[alt.Tooltip("parameter:N"), alt.Tooltip(f"{value}:Q", title=x_title, format=".3e"),
                  alt.Tooltip("pass:N", title="Check")])
 

@@ -9,7 +9,6 @@ from dataclasses import astuple, fields
 
 import pyarrow as pa
 import streamlit as st
-import torch
 
 from backprop_core import check, sweep
 from backprop_core.config import TrainConfig

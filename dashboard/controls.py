@@ -160,7 +160,8 @@ def _shown(raw) -> str:
     return shown(raw)
 
 
-def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, Any]]], icon: str = ":material/play_arrow:") -> None:
+def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, Any]]],
+                   icon: str = ":material/play_arrow:") -> None:
     """One button per preset that moves every control of the page to the preset's value (or the
     page default). Setting session_state keeps the URL in sync, so the result is shareable.
     (A page_link to the page itself updates the widgets but leaves the browser URL stale.)"""
@@ -171,5 +172,5 @@ def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, A
             st.session_state[p.key] = values.get(p.key, p.default)
 
     cols = st.columns(len(presets))
-    for col, (label, values) in zip(cols, presets):
+    for col, (label, values) in zip(cols, presets, strict=True):
         col.button(label, key=f"preset_{label}", icon=icon, on_click=apply, args=(values,), width="stretch")

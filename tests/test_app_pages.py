@@ -3,12 +3,13 @@ import math
 
 import pytest
 
-from apptools import charts, exceptions, open_page, texts
 from backprop_core import hand
 from backprop_core.check import two_layer_ledger
 from backprop_core.config import TrainConfig
 from backprop_core.diagnose import diagnose
 from backprop_core.training import final_metrics, train
+
+from apptools import charts, exceptions, open_page, texts
 
 
 @pytest.mark.parametrize("page", ["home", "hand", "autograd", "flow", "vanishing"])
@@ -61,7 +62,7 @@ def test_check_yourself_marks_answers():
     next(b for b in at.button if b.label == "Check my answers").click().run()
     assert exceptions(at) == []
     table = at.dataframe[0].value
-    marks = dict(zip(table["quantity"], table["mark"]))
+    marks = dict(zip(table["quantity"], table["mark"], strict=True))
     assert marks["dL_dz2"] == "right" and marks["dL_dW1[1][1]"] == "wrong" and marks["dL_dh[1]"] == "no number"
     assert "1 of 15 right" in texts(at)
     assert set(table["solution"]) == {"(hidden)"}
@@ -84,7 +85,7 @@ def test_autograd_ledger_matches_core():
     shown = at.dataframe[0].value
     ref = two_layer_ledger([1, 2], [[0.1, -0.2], [0.3, 0.4]], [[0.7, -0.5]], 1, "relu", "float32")
     assert list(shown["parameter"]) == list(ref["parameter"])
-    assert all(math.isclose(a, b, rel_tol=0, abs_tol=0) for a, b in zip(shown["autograd"], ref["autograd"]))
+    assert list(shown["autograd"]) == list(ref["autograd"])   # the very same floats
     assert "Why float32 differs" in texts(at)
 
 

@@ -6,8 +6,19 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backprop_core.config import (FIXES, HAND_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, apply_fix,
-                                  estimate_seconds, over_budget, parse, parse_one, shown)
+from backprop_core.config import (
+    FIXES,
+    HAND_PARAMS,
+    PRESETS,
+    TRAIN_PARAMS,
+    TrainConfig,
+    apply_fix,
+    estimate_seconds,
+    over_budget,
+    parse,
+    parse_one,
+    shown,
+)
 from backprop_core.data import DATASETS, grid, make_dataset
 
 

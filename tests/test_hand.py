@@ -77,7 +77,7 @@ def test_steps_multiply_out_to_the_gradients(x, w1, w2, y, act):
     assert s["dL_dz2"] == pytest.approx(r.y_pred - y, abs=1e-15)
     assert s["dL_dW2"][0] == pytest.approx([s["dL_dz2"] * h for h in r.h], abs=1e-15)
     assert s["dL_dh"] == pytest.approx([s["dL_dz2"] * w for w in w2], abs=1e-15)
-    assert s["dL_dz1"] == pytest.approx([a * b for a, b in zip(s["dL_dh"], s["dh_dz1"])], abs=1e-15)
+    assert s["dL_dz1"] == pytest.approx([a * b for a, b in zip(s["dL_dh"], s["dh_dz1"], strict=True)], abs=1e-15)
     assert s["dL_dW1"] == r.dW1 and s["dL_dW2"] == r.dW2
     for step in r.steps:
         assert step.symbol and step.formula and step.substituted and step.intuition

@@ -6,9 +6,10 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apptools import exceptions, open_page
 from backprop_core.config import AUTOGRAD_PARAMS, FIX_PARAM, HAND_PARAMS, SWEEP_PARAMS, parse_one
 from dashboard.links import page_train_params
+
+from apptools import exceptions, open_page
 
 PAGE_PARAMS = {
     "home": (),

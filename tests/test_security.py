@@ -49,3 +49,26 @@ def test_dependencies_are_pinned():
             if line and not line.startswith("-r"):
                 assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][0-9A-Za-z.+]*", line), line
     assert "torch==2.13.0" in (ROOT / "requirements.txt").read_text().split()
+
+
+def _pins(path):
+    out = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            out[name] = version
+    return out
+
+
+def test_cloud_requirements_match_the_root_pins_with_cpu_torch():
+    root, cloud = _pins(ROOT / "requirements.txt"), _pins(ROOT / "dashboard" / "requirements.txt")
+    assert cloud.pop("torch") == root.pop("torch") + "+cpu"
+    assert cloud == root
+
+
+def test_dockerfile_is_cpu_only_non_root_and_health_checked():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "whl/cpu torch==2.13.0" in text and "FROM python:3.11" in text
+    assert re.search(r"^USER (?!root)\w+", text, re.M)
+    assert "HEALTHCHECK" in text and "/_stcore/health" in text

@@ -39,7 +39,7 @@ else:
 st.subheader("Deep mode: the manual backward pass of any MLP vs autograd")
 cols = st.columns(5)
 deep = {k: controls.widget(params[k], col) for k, col in
-        zip(("deep_depth", "deep_width", "deep_act", "deep_norm", "deep_res"), cols)}
+        zip(("deep_depth", "deep_width", "deep_act", "deep_norm", "deep_res"), cols, strict=True)}
 b1, b2, _ = st.columns([1.2, 1.2, 2])
 bug = controls.widget(params["bug"], b1)
 bug_layer = controls.widget(params["bug_layer"], b2)

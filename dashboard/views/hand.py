@@ -64,7 +64,7 @@ with st.form("check_yourself"):
 reveal = st.toggle("Reveal solutions", key="reveal", bind="query-params")
 if submitted or reveal:
     rows = []
-    for (step, label, value), text in zip(entries, answers):
+    for (step, label, value), text in zip(entries, answers, strict=True):
         verdict = hand.grade_answer(text, value)
         mark = "right" if verdict else ("wrong" if verdict is False else "no number")
         rows.append({"quantity": f"{step.key}{label}", "your answer": text[:40], "mark": mark,

@@ -15,17 +15,24 @@ st.markdown(
 st.subheader("The learning path")
 cols = st.columns(4)
 cards = [
-    ("views/hand.py", "1 · Gradients by hand", "Derive a 2-layer network's gradients step by step, then check your own answers.",
-     [("Seed demo", hand_query(HAND_PRESETS["seed demo"])), ("Exercise 1", hand_query(HAND_PRESETS["exercise 1"]))]),
-    ("views/autograd.py", "2 · Hand vs autograd", "Compare your derivation with PyTorch's .backward() and finite differences; break backprop on purpose.",
-     [("float32 vs float64", {"dtype": "float32"}), ("Break layer 3", {"bug": "no_act_grad", "bug_layer": "3"})]),
-    ("views/flow.py", "3 · Gradient flow", "Train a network and watch the gradient of every layer, epoch by epoch.",
-     [("Seed demo 3", train_query("seed demo 3", "flow")), ("Healthy deep ReLU", train_query("healthy deep relu", "flow"))]),
-    ("views/vanishing.py", "4 · Vanishing-gradient debugger", "Diagnose a dying deep network and compare it with one fix applied.",
+    ("views/hand.py", "1 · Gradients by hand",
+     "Derive a 2-layer network's gradients step by step, then check your own answers.",
+     [("Seed demo", hand_query(HAND_PRESETS["seed demo"])),
+      ("Exercise 1", hand_query(HAND_PRESETS["exercise 1"]))]),
+    ("views/autograd.py", "2 · Hand vs autograd",
+     "Compare your derivation with PyTorch's .backward() and finite differences; break backprop on purpose.",
+     [("float32 vs float64", {"dtype": "float32"}),
+      ("Break layer 3", {"bug": "no_act_grad", "bug_layer": "3"})]),
+    ("views/flow.py", "3 · Gradient flow",
+     "Train a network and watch the gradient of every layer, epoch by epoch.",
+     [("Seed demo 3", train_query("seed demo 3", "flow")),
+      ("Healthy deep ReLU", train_query("healthy deep relu", "flow"))]),
+    ("views/vanishing.py", "4 · Vanishing-gradient debugger",
+     "Diagnose a dying deep network and compare it with one fix applied.",
      [("Seed demo 4", train_query("seed demo 4", "vanishing")),
       ("A dying 10-layer sigmoid net", train_query("dying 10-layer sigmoid", "vanishing"))]),
 ]
-for col, (page, title, text, presets) in zip(cols, cards):
+for col, (page, title, text, presets) in zip(cols, cards, strict=True):
     with col.container(border=True):
         st.page_link(page, label=f"**{title}**")
         st.write(text)

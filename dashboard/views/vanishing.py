@@ -3,7 +3,7 @@ from dataclasses import astuple
 import pandas as pd
 import streamlit as st
 
-from backprop_core.config import PRESETS, FIX_LABELS, FIX_PARAM, SWEEP_ACTIVATIONS, SWEEP_PARAMS, TrainConfig, apply_fix
+from backprop_core.config import FIX_LABELS, FIX_PARAM, PRESETS, SWEEP_ACTIVATIONS, SWEEP_PARAMS, TrainConfig, apply_fix
 from backprop_core.theory import expected_gradient_scale
 from dashboard import charts, compute, controls
 from dashboard.links import page_train_params
@@ -51,7 +51,7 @@ def apply_changes(target: TrainConfig) -> None:
 if diagnosis.fixes:
     st.markdown("**Suggested fixes, best first** (each applies one change to the sidebar):")
     cols = st.columns(len(diagnosis.fixes))
-    for col, f in zip(cols, diagnosis.fixes):
+    for col, f in zip(cols, diagnosis.fixes, strict=True):
         col.button(f.label, key=f"apply_{f.key}", help=f.why, on_click=apply_changes, args=(f.config,),
                    width="stretch")
 
@@ -124,7 +124,8 @@ fixed_acc = float(run_f.epoch_stats.train_acc.iloc[-1])
 tasks = [
     (cfg.depth >= 8 and cfg.act in ("sigmoid", "tanh"),
      "Build a deep network: at least 8 hidden layers of sigmoid or tanh (sidebar)."),
-    (diagnosis.verdict == "vanishing", "Train it and see the gradient vanish: the verdict on the left says *vanishing*."),
+    (diagnosis.verdict == "vanishing",
+     "Train it and see the gradient vanish: the verdict on the left says *vanishing*."),
     (st.session_state.get("_tried_relu", False),
      "Swap ReLU in for every activation (Fix to compare = relu). Does that alone fix it? Read the verdict."),
     (diagnosis.verdict == "vanishing" and diagnosis_f.verdict == "healthy" and fixed_acc >= 0.9,
