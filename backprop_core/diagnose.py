@@ -7,8 +7,10 @@ Thresholds (checked in this order; the first that holds is the verdict):
                 or the final training loss is > LOSS_BLOWUP (3x) the initial one
     vanishing   depth >= 2 and at initialisation the first hidden layer's mean|g| is
                 < VANISH_RATIO (1/100) of the last hidden layer's
-    saturated   sigmoid/tanh and >= SATURATED_SHARE (50%) of hidden pre-activations sit in the
-                flat zone (see training.SATURATION_Z) at the last recorded epoch
+    saturated   sigmoid/tanh, >= SATURATED_SHARE (50%) of hidden pre-activations sit in the
+                flat zone (see training.SATURATION_Z) at the last recorded epoch, and the net has
+                not learned (final training accuracy < LEARNED_ACC, 90%). A confident, well-fitted
+                net also pushes tanh units into the flat zone; that alone is no pathology.
     dead units  ReLU and, at the last recorded epoch, on average >= DEAD_SHARE (50%) of the
                 hidden units output 0 for every training sample, or >= DEAD_LAYER_SHARE (90%) of one
                 layer's do. (Deep ReLU nets on 2-D inputs start with ~25% such units and train
@@ -25,7 +27,7 @@ from backprop_core.training import SATURATION_Z, RunResult
 
 VERDICTS = ("healthy", "vanishing", "exploding", "diverged", "dead units", "saturated")
 VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
-SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE = 0.5, 0.5, 0.9
+SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE, LEARNED_ACC = 0.5, 0.5, 0.9, 0.9
 
 
 @dataclass(frozen=True)
@@ -130,9 +132,10 @@ def diagnose(run: RunResult) -> Diagnosis:
                             f"(|u| > {SATURATION_Z[cfg.act]:g}).")
         return verdict_of("vanishing")
 
+    learned = len(es) > 0 and float(es.train_acc.iloc[-1]) >= LEARNED_ACC
     if cfg.act in SATURATION_Z and len(last):
         sat = float(last.saturated.mean())
-        if sat >= SATURATED_SHARE:
+        if sat >= SATURATED_SHARE and not learned:
             evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
                             f"(|u| > {SATURATION_Z[cfg.act]:g}, slope near 0) at the last epoch.")
             return verdict_of("saturated")

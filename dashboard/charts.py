@@ -79,24 +79,19 @@ def gradient_heatmap(layer_stats: pd.DataFrame, depth: int, title: str = "Gradie
                  alt.Tooltip("grad_norm:Q", title="‖dL/dW‖", format=".3e")])
 
 
-def loss_accuracy(epoch_stats: pd.DataFrame, label: str | None = None) -> alt.Chart:
-    """Train/test loss and accuracy per epoch, side by side."""
+def learning_curve(epoch_stats: pd.DataFrame, metric: str) -> alt.Chart:
+    """Train and test `metric` ("loss" or "acc") per epoch."""
     es = _finite(_epochs_subset(epoch_stats, 200), ["train_loss", "test_loss"])
-    long = es.melt("epoch", ["train_loss", "test_loss", "train_acc", "test_acc"], "series", "value")
-    long["metric"] = np.where(long.series.str.endswith("loss"), "loss", "accuracy")
+    long = es.melt("epoch", [f"train_{metric}", f"test_{metric}"], "series", "value")
     long["split"] = np.where(long.series.str.startswith("train"), "train", "test")
-    base = alt.Chart(inline(long), height=HEIGHT - 40).mark_line().encode(
-        x=alt.X("epoch:Q", title="Epoch"),
-        color=alt.Color("split:N", title="Split"),
+    y = (alt.Y("value:Q", title="Cross-entropy loss (nats)") if metric == "loss" else
+         alt.Y("value:Q", title="Accuracy (fraction correct)", scale=alt.Scale(domain=[0, 1])))
+    return alt.Chart(inline(long[["epoch", "split", "value"]]), title="Loss" if metric == "loss" else "Accuracy",
+                     height=HEIGHT - 40).mark_line().encode(
+        x=alt.X("epoch:Q", title="Epoch"), y=y,
+        color=alt.Color("split:N", title="Split", scale=alt.Scale(domain=["train", "test"])),
         tooltip=[alt.Tooltip("split:N"), alt.Tooltip("epoch:Q", title="Epoch"),
-                 alt.Tooltip("value:Q", format=".4f")])
-    loss = base.transform_filter("datum.metric == 'loss'").encode(
-        y=alt.Y("value:Q", title="Loss (nats)")).properties(title="Loss", width=260)
-    acc = base.transform_filter("datum.metric == 'accuracy'").encode(
-        y=alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1]))
-    ).properties(title="Accuracy", width=260)
-    chart = alt.hconcat(loss, acc)
-    return chart.properties(title=label) if label else chart
+                 alt.Tooltip("value:Q", title=metric, format=".4f")])
 
 
 def decision_boundary(surface: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray, X: np.ndarray,
@@ -256,7 +251,8 @@ def computational_graph(result, x, W1, W2, y) -> str:
         g = "" if grad is None else f"\\ngrad {fmt(grad)}"
         return f'"{name}" [label="{title}\\n{fmt(value)}{g}", shape={shape}, style=filled, fillcolor="{color}"];'
 
-    lines = ["digraph G {", "rankdir=LR;", 'node [fontname="Helvetica", fontsize=11];']
+    lines = ["digraph G {", "rankdir=LR;", "nodesep=0.25;", "ranksep=0.45;",
+             'node [fontname="Helvetica", fontsize=15, margin="0.12,0.06"];']
     for i in range(2):
         lines.append(node(f"x{i}", f"x{i + 1}", x[i], color="#e8f0fe"))
         for j in range(2):

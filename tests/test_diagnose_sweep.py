@@ -46,9 +46,17 @@ def test_deep_relu_at_high_adam_rate_loses_its_units():
     assert d.verdict == "dead units" and "output 0" in d.headline
 
 
-def test_large_init_tanh_saturates():
-    d = diagnose(train(TrainConfig.preset("seed demo 4", depth=3, act="tanh", init="large")))
-    assert d.verdict == "saturated"
+def test_large_init_tanh_with_a_big_step_saturates_and_stalls():
+    run = train(TrainConfig.preset("seed demo 4", depth=5, act="tanh", init="large", lr=0.5, data="xor"))
+    d = diagnose(run)
+    assert d.verdict == "saturated" and "saturated" in d.headline
+    assert run.epoch_stats.train_acc.iloc[-1] < 0.9
+
+
+def test_a_confident_well_fitted_tanh_net_is_not_called_saturated():
+    run = train(TrainConfig.preset("seed demo 3", depth=4, act="tanh"))
+    assert run.epoch_stats.train_acc.iloc[-1] >= 0.99
+    assert diagnose(run).verdict == "healthy"
 
 
 def test_fix_relu_repairs_seed_demo_4():

@@ -38,8 +38,9 @@ key = astuple(cfg)
 a, b = st.columns(2)
 compute.chart(a, (key, "flow"), lambda: charts.gradient_flow(run.layer_stats, run.depth))
 compute.chart(b, (key, "heatmap"), lambda: charts.gradient_heatmap(run.layer_stats, run.depth))
-c, d = st.columns(2)
-compute.chart(c, (key, "loss"), lambda: charts.loss_accuracy(run.epoch_stats))
+c1, c2, d = st.columns([1, 1, 2])
+compute.chart(c1, (key, "loss"), lambda: charts.learning_curve(run.epoch_stats, "loss"))
+compute.chart(c2, (key, "acc"), lambda: charts.learning_curve(run.epoch_stats, "acc"))
 compute.chart(d, (key, "update"), lambda: charts.update_ratio(run.layer_stats, run.depth))
 
 

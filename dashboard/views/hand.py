@@ -24,15 +24,15 @@ x, W1, W2, y, act = hand_inputs(v)
 r = hand.two_layer(x, W1, W2, y, act)
 
 st.subheader("Forward pass")
-f1, f2 = st.columns([1, 1.4])
+f1, f2, f3 = st.columns(3)
 f1.latex(rf"z_1 = x W_1 = {hand.to_latex(r.z1)}")
 f1.latex(rf"h = \phi(z_1) = {hand.to_latex(r.h)}")
-f1.latex(rf"z_2 = h W_2^\top = {hand.fmt(r.z2)}")
-f1.latex(rf"\hat y = \sigma(z_2) = {hand.fmt(r.y_pred)}")
-f1.latex(rf"L = -[y\log\hat y + (1-y)\log(1-\hat y)] = {hand.fmt(r.loss)}")
-with f2:
-    st.caption("Computational graph: each node shows its value and, below it, dL/d(node).")
-    st.graphviz_chart(charts.computational_graph(r, x, W1, W2, y))
+f2.latex(rf"z_2 = h W_2^\top = {hand.fmt(r.z2)}")
+f2.latex(rf"\hat y = \sigma(z_2) = {hand.fmt(r.y_pred)}")
+f3.latex(r"L = -[y\log\hat y + (1-y)\log(1-\hat y)]")
+f3.latex(rf"= {hand.fmt(r.loss)}")
+st.caption("Computational graph: each node shows its value and, below it, dL/d(node) (its gradient).")
+st.graphviz_chart(charts.computational_graph(r, x, W1, W2, y), width="stretch")
 
 st.subheader("Backward pass: the chain rule, one factor at a time")
 st.info("Shortcut: with a sigmoid output and cross-entropy loss the first two factors cancel into "
@@ -43,7 +43,8 @@ for i, step in enumerate(r.steps, 1):
         a, b = st.columns([1, 1.6])
         a.markdown(f"**Step {i}**")
         a.latex(rf"{step.symbol} = {step.formula}")
-        b.latex(rf"= {step.substituted} = {hand.to_latex(step.value)}")
+        b.latex(rf"= {step.substituted}")
+        b.latex(rf"= {hand.to_latex(step.value)}")
         b.caption(step.intuition)
 
 st.subheader("Result")
