@@ -232,9 +232,11 @@ def error_dots(df: pd.DataFrame, value: str, title: str, x_title: str) -> alt.Ch
     d = df[["parameter", value, "pass"]].copy()
     d["shown"] = d[value].clip(lower=1e-18)
     d["pass"] = d["pass"].map({True: "pass", False: "FAIL"})
-    return alt.Chart(inline(d), title=title, height=max(180, 24 * len(d))).mark_point(filled=True, size=90).encode(
-        y=alt.Y("parameter:N", title="Parameter tensor", sort=None, axis=alt.Axis(labelLimit=240)),
-        x=alt.X("shown:Q", title=x_title, scale=alt.Scale(type="log", domain=[1e-18, 10])),
+    chart = alt.Chart(inline(d), title=title, height=alt.Step(24))
+    return chart.mark_point(filled=True, size=90).encode(
+        y=alt.Y("parameter:N", title="Parameter tensor", sort=None,
+                axis=alt.Axis(labelLimit=240, labelOverlap=False)),
+        x=alt.X("shown:Q", title=x_title, scale=alt.Scale(type="log", domain=[1e-18, 10]), axis=LOG_AXIS),
         color=alt.Color("pass:N", title="Check",
                         scale=alt.Scale(domain=["pass", "FAIL"], range=["#2ca02c", "#d62728"])),
         tooltip=[alt.Tooltip("parameter:N"), alt.Tooltip(f"{value}:Q", title=x_title, format=".3e"),

@@ -47,9 +47,9 @@ report = compute.model_report(deep["deep_depth"], deep["deep_width"], deep["deep
                               deep["deep_res"], dtype, bug, bug_layer)
 left, right = st.columns([1.1, 1])
 with left:
-    st.altair_chart(charts.error_dots(report.tensors, "rel_err",
-                                      "Manual backward vs autograd, per parameter tensor",
-                                      "relative error (log scale)"), width="stretch")
+    compute.chart(st, ("errors", tuple(deep.values()), dtype, bug, bug_layer),
+                  lambda: charts.error_dots(report.tensors, "rel_err", "Manual backward vs autograd, per parameter tensor",
+                                            "relative error (log scale)"))
 with right:
     st.dataframe(report.tensors, hide_index=True, width="stretch", column_config={
         "max_abs_err": st.column_config.NumberColumn(format="%.2e"),
