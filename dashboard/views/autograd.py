@@ -48,7 +48,8 @@ report = compute.model_report(deep["deep_depth"], deep["deep_width"], deep["deep
 left, right = st.columns([1.1, 1])
 with left:
     compute.chart(st, ("errors", tuple(deep.values()), dtype, bug, bug_layer),
-                  lambda: charts.error_dots(report.tensors, "rel_err", "Manual backward vs autograd, per parameter tensor",
+                  lambda: charts.error_dots(report.tensors, "rel_err",
+                                            "Manual backward vs autograd, per parameter tensor",
                                             "relative error (log scale)"))
 with right:
     st.dataframe(report.tensors, hide_index=True, width="stretch", column_config={
