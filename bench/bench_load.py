@@ -22,25 +22,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import machine  # noqa: E402
+from common import machine, tree_rss_mb  # noqa: E402
 from servers import start, stop, wait_healthy  # noqa: E402
 from stclient import Session, depth_echo_ok  # noqa: E402
-
-
-def tree_rss_mb(pid: int) -> float:
-    pids, total = [pid], 0
-    try:
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 class RssSampler(threading.Thread):

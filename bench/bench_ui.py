@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import subprocess  # noqa: E402
 
-from common import ROOT, machine  # noqa: E402
+from common import ROOT, machine, tree_rss_mb  # noqa: E402
 from servers import free_port, stop, wait_healthy  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -58,18 +58,6 @@ def start_server(app: Path, extra: list[str]):
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url)
     return proc, url
-
-
-def rss_mb(pid: int) -> float:
-    total = 0
-    for p in [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 class Probe:
@@ -158,7 +146,7 @@ def main() -> None:
                       f"(x{results[path]['hit_ratio_p50']}) p95 {s_hit['p95_ms']:6.1f} | new config p50 "
                       f"{s_miss['p50_ms']:6.1f} ms (x{results[path]['miss_ratio_p50']}) p95 {s_miss['p95_ms']:6.1f}")
             browser.close()
-        results["server_rss_mb"] = round(rss_mb(app_proc.pid), 1)
+        results["server_rss_mb"] = round(tree_rss_mb(app_proc.pid), 1)
         print(f"app server RSS {results['server_rss_mb']} MB; {machine()}; server args {args.server_arg}")
     finally:
         stop(app_proc)

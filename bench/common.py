@@ -27,3 +27,20 @@ def timed(fn, repeats: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - t)
     return out
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its direct children, in MB (from /proc)."""
+    pids, total = [pid], 0
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024

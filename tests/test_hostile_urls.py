@@ -3,6 +3,7 @@ notice for what was ignored, and every widget inside its bounds (hypothesis driv
 import math
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,35 +59,9 @@ def check(page, query):
             assert w.value in p.choices
 
 
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-@SETTINGS
-@given(query=queries("hand"))
-def test_hand_survives_hostile_urls(query):
-    check("hand", query)
-
-
-@SETTINGS
-@given(query=queries("autograd"))
-def test_autograd_survives_hostile_urls(query):
-    check("autograd", query)
-
-
-@SETTINGS
-@given(query=queries("flow"))
-def test_flow_survives_hostile_urls(query):
-    check("flow", query)
-
-
-@SETTINGS
-@given(query=queries("vanishing"))
-def test_vanishing_survives_hostile_urls(query):
-    check("vanishing", query)
-
-
-@settings(max_examples=max(5, EXAMPLES // 5), deadline=None, derandomize=True)
-@given(query=queries("home"))
-def test_home_survives_hostile_urls(query):
-    check("home", query)
+@pytest.mark.parametrize("page", ["hand", "autograd", "flow", "vanishing", "home"])
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_page_survives_hostile_urls(page, data):
+    check(page, data.draw(queries(page), label="query"))
