@@ -4,8 +4,6 @@ NaN/inf and non-positive values before a log scale, and has a title, axis titles
 """
 from __future__ import annotations
 
-import json
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -21,7 +19,14 @@ def inline(df: pd.DataFrame) -> alt.Data:
     """Data embedded in the spec as plain JSON values (no Altair data transformer involved, so
     specs can be built on any thread and cached as JSON)."""
     clean = df.replace([np.inf, -np.inf], np.nan)
-    return alt.Data(values=json.loads(clean.to_json(orient="records", double_precision=6)))
+    for col in clean.columns:                      # exact Python floats/ints (float32 -> float64)
+        kind = clean[col].dtype.kind
+        if kind == "f":
+            clean[col] = clean[col].astype("float64")
+        elif kind in "iu":
+            clean[col] = clean[col].astype("int64")
+    records = clean.astype(object).where(clean.notna(), None).to_dict(orient="records")
+    return alt.Data(values=records)
 
 
 def to_spec(chart) -> dict:

@@ -2,6 +2,7 @@
 bounded (max_entries), so memory cannot grow with the number of learners or URLs."""
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -121,8 +122,11 @@ def _compile(chart_obj) -> tuple[str, dict[str, bytes]]:
         if isinstance(node, dict):
             data = node.get("data")
             if isinstance(data, dict) and isinstance(data.get("values"), list):
-                name = f"inline_{len(datasets)}"
-                datasets[name] = _arrow_bytes(data["values"])
+                raw = _arrow_bytes(data["values"])
+                # content-addressed, like Altair's own names: the browser keeps datasets by name,
+                # so two charts on a page must never share a name for different data
+                name = "data-" + hashlib.sha1(raw).hexdigest()[:20]
+                datasets[name] = raw
                 node["data"] = {"name": name}
             for value in node.values():
                 name_inline(value)

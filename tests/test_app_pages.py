@@ -188,3 +188,20 @@ def test_preset_buttons_move_every_control():
     at = open_page("hand")
     at.button(key="preset_Exercise 1").click().run()
     assert "0.999163" in texts(at) and at.number_input(key="w2_2").value == -0.7
+
+
+def test_tiny_gradients_reach_the_charts_exactly():
+    """Vanishing gradients are 1e-8 and smaller: the chart data must keep them, not round them
+    to 0 (which a log scale cannot draw)."""
+    at = open_page("vanishing", {"depth": "8"})
+    run = train(TrainConfig.preset("seed demo 4", depth=8))
+    first = run.layer_stats[(run.layer_stats.epoch == 0) & (run.layer_stats.layer == 1)].grad_mean_abs.iloc[0]
+    assert first < 1e-6
+    rows = [r for c in charts(at) for r in c["rows"] if r.get("run") == "chosen" and r.get("layer") == 1
+            and "grad_mean_abs" in r and "epoch" not in r]
+    assert rows and math.isclose(rows[0]["grad_mean_abs"], float(first), rel_tol=1e-6)
+    for c in charts(at):
+        for r in c["rows"]:
+            for key in ("grad_mean_abs", "grad_norm", "ratio_mean", "predicted"):
+                if key in r and r[key] is not None:
+                    assert r[key] > 0, (key, r)
