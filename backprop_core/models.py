@@ -136,7 +136,3 @@ def build_mlp(depth: int, width: int, activation: str, init: str = "default", no
         _init_linear(model.out, init, "linear")
     return model.to(dtype)
 
-
-def hidden_linears(model: MLP) -> list[nn.Linear]:
-    """The Linear of every hidden layer, input side first, then the output Linear."""
-    return [b.linear for b in model.hidden] + [model.out]

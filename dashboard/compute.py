@@ -6,7 +6,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import astuple, fields
+from dataclasses import astuple
 
 import pyarrow as pa
 import streamlit as st
@@ -162,7 +162,4 @@ def model_report(depth: int, width: int, act: str, norm: str, residual: bool, dt
     the_bug = Bug(bug, min(bug_layer, depth)) if bug != "none" else None
     return check.model_report(model, data.X_train.to(dt), data.y_train, fd_samples=24, seed=0, bug=the_bug)
 
-
-def config_field_names() -> list[str]:
-    return [f.name for f in fields(TrainConfig)]
 

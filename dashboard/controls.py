@@ -4,6 +4,7 @@ Streamlit's own binding silently drops a URL value it cannot use. We parse the r
 string first with config.parse (the one authority on bounds): wherever the raw value is not
 already canonical, the parsed value is written to session_state before the widget is created,
 so the widget shows exactly what the notice says (clamped to the nearest bound, or the default).
+Streamlit then drops the unusable value from the address bar; the notice says what was used.
 """
 from __future__ import annotations
 
@@ -42,32 +43,12 @@ def prepare(params: Iterable[Param], other_keys: Iterable[str] = ()) -> list[str
                 notices.append(note)
                 if first_time:
                     st.session_state[p.key] = value
-                    _rewrite_url(p, value)
     known = {p.key for p in params} | set(other_keys) | STREAMLIT_KEYS
     unknown = [k for k in raw if k not in known]
     if unknown:
         notices.append(unknown_notice(unknown))
     st.session_state[_APPLIED_KEY] = fingerprint
     return notices
-
-
-def canonical(p: Param, value: Any) -> str:
-    """The URL spelling of a valid value."""
-    if p.kind == "bool":
-        return "true" if value else "false"
-    return repr(float(value)) if p.kind == "float" else str(value)
-
-
-def _rewrite_url(p: Param, value: Any) -> None:
-    """Replace a flagged URL value by its corrected spelling before the widget binds to it.
-
-    Besides keeping the shared link equal to what the page shows, this protects Streamlit's
-    own binding, which raises OverflowError on an int number_input given 'inf' or '1e999'.
-    Once a key is bound Streamlit refuses the write; the value then comes from session_state."""
-    try:
-        st.query_params[p.key] = canonical(p, value)
-    except Exception:  # noqa: BLE001  (StreamlitAPIException for an already-bound key)
-        pass
 
 
 def show_notices(notices: list[str]) -> None:

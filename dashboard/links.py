@@ -18,9 +18,6 @@ def train_query(preset: str, page: str, **changes) -> dict[str, str]:
     return TrainConfig.preset(preset, **changes).query(page_train_params(page))
 
 
-def config_query(cfg: TrainConfig, page: str) -> dict[str, str]:
-    return cfg.query(page_train_params(page))
-
 
 def hand_query(values: dict[str, Any]) -> dict[str, str]:
     out = {}

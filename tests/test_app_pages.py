@@ -205,3 +205,12 @@ def test_tiny_gradients_reach_the_charts_exactly():
             for key in ("grad_mean_abs", "grad_norm", "ratio_mean", "predicted"):
                 if key in r and r[key] is not None:
                     assert r[key] > 0, (key, r)
+
+
+def test_a_corrected_url_never_overrides_a_later_move():
+    at = open_page("flow", {"depth": "500", "act": "tanh"})
+    assert at.slider(key="depth").value == 64
+    at.slider(key="depth").set_value(5).run()
+    assert at.slider(key="depth").value == 5 and exceptions(at) == []
+    at.slider(key="depth").set_value(7).run()
+    assert at.slider(key="depth").value == 7
