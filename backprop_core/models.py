@@ -8,6 +8,7 @@ Parameter names (as `named_parameters()` gives them):
 from __future__ import annotations
 
 import math
+import threading
 
 import torch
 from torch import nn
@@ -15,6 +16,7 @@ from torch import nn
 from backprop_core.activations import ALL_ACTIVATIONS, torch_fn
 
 INITS = ("default", "xavier", "kaiming", "small", "large")
+_GLOBAL_RNG_LOCK = threading.Lock()
 NORMS = ("none", "batch", "layer")
 DEPTH_RANGE = (1, 64)
 WIDTH_RANGE = (2, 256)
@@ -124,11 +126,13 @@ def _init_linear(linear: nn.Linear, init: str, activation: str) -> None:
 def build_mlp(depth: int, width: int, activation: str, init: str = "default", norm: str = "none",
               residual: bool = False, seed: int = 0, in_dim: int = 2, out_dim: int = 2,
               dtype: torch.dtype = torch.float32) -> MLP:
-    """A seeded MLP; the same arguments always give bit-identical weights.
-
-    The global torch RNG is left untouched (the draw happens in a forked RNG)."""
+    """A seeded MLP; the same arguments always give bit-identical weights, also when many
+    threads build models at once. The global torch RNG is left untouched (forked RNG)."""
     _check(depth, width, activation, init, norm)
-    with torch.random.fork_rng(devices=[]):
+    # PyTorch's default Linear init draws from the process-global RNG. Seeding it is only
+    # reproducible if no other thread draws or seeds in between (a server builds models for many
+    # sessions at once), so the seeded draw is serialised.
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = MLP(depth, width, activation, norm, residual, in_dim, out_dim)
         for block in model.hidden:

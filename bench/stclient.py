@@ -20,7 +20,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
-FINISHED_OK = 1  # ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
+FINISHED_OK = 0  # ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 
 
 def assert_loopback(url: str) -> None:
@@ -35,6 +35,12 @@ class RunOutcome:
     alerts: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)             # markdown bodies
+    status: int = FINISHED_OK                                  # how the script run ended
+
+    @property
+    def complete(self) -> bool:
+        """The run went to its end (not stopped early for another rerun)."""
+        return self.status == FINISHED_OK
 
 
 def _http_get(url: str, cookies: dict[str, str], timeout: float) -> tuple[int, dict[str, str]]:
@@ -126,6 +132,7 @@ class Session:
                 rid = fm.metadata.run.script_run_id
                 if run_id is None or not rid or rid == run_id:
                     out.ms = (time.perf_counter() - t0) * 1000
+                    out.status = fm.script_finished
                     return out
 
     async def move(self, label: str, value: float, url_key: str | None = None) -> RunOutcome:

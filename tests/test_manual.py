@@ -166,3 +166,23 @@ def test_predict_equals_module_in_eval_mode(norm, residual):
             forward(model, X, update_running=True)   # move BatchNorm's running statistics
     from backprop_core.manual import predict
     assert torch.allclose(predict(model, X), model.eval()(X), rtol=1e-12, atol=1e-12)
+
+
+def test_same_seed_same_weights_when_threads_build_at_once():
+    """A server builds models for many sessions concurrently; each must still get its seed's weights."""
+    import threading
+    expected = {seed: build_mlp(4, 16, "relu", seed=seed).hidden[2].linear.weight.clone() for seed in range(8)}
+    bad = []
+
+    def worker(seed):
+        for _ in range(25):
+            w = build_mlp(4, 16, "relu", seed=seed).hidden[2].linear.weight
+            if not torch.equal(w, expected[seed]):
+                bad.append(seed)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []
