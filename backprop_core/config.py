@@ -8,6 +8,7 @@ plus plain-language notices of what it ignored, clamped or rounded.
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
@@ -106,7 +107,6 @@ def hand_inputs(v: Mapping[str, Any]):
 
 def random_hand_values(seed: int) -> dict[str, float]:
     """A reproducible random example (weights in [-1, 1], x in [-2, 2], y in {0, 1})."""
-    import random
     rng = random.Random(seed)
     v = {p.key: round(rng.uniform(-1, 1), 2) for p in HAND_PARAMS if p.key.startswith("w")}
     v |= {"x1": round(rng.uniform(-2, 2), 1), "x2": round(rng.uniform(-2, 2), 1),

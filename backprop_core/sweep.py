@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from backprop_core.activations import torch_fn, torch_grad
 from backprop_core.data import make_dataset
-from backprop_core.models import weight_distribution
+from backprop_core.models import build_mlp, weight_distribution
 
 SWEEP_MAX_DEPTH = 40
 SWEEP_MAX_SEEDS = 5
@@ -113,9 +113,6 @@ def depth_sweep(max_depth: int = 30, activations: Sequence[str] = ("sigmoid", "t
 def naive_ratio(activation: str, init: str, depth: int, seed: int, width: int = 32, n: int = 200,
                 data_seed: int = 11) -> float:
     """The reference the sweep is benchmarked against: one build_mlp + autograd per config."""
-    import torch.nn.functional as F
-
-    from backprop_core.models import build_mlp
     data = make_dataset("linear", n, 0.0, data_seed)
     model = build_mlp(depth, width, activation, init, seed=seed)
     loss = F.cross_entropy(model(data.X_train), data.y_train)
@@ -123,5 +120,3 @@ def naive_ratio(activation: str, init: str, depth: int, seed: int, width: int = 
     grads = torch.autograd.grad(loss, weights)
     return float(grads[0].abs().mean() / grads[-1].abs().mean())
 
-
-__all__ = ["depth_sweep", "layer_gradients", "sample_stack", "naive_ratio", "np"]

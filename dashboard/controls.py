@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from backprop_core.config import STREAMLIT_KEYS, Param, parse_one, unknown_notice
+from backprop_core.config import HAND_PARAMS, STREAMLIT_KEYS, Param, over_budget, parse_one, shown, unknown_notice
 
 _APPLIED_KEY = "_applied_url"
 
@@ -85,7 +85,6 @@ def widgets(params: Iterable[Param], container=None) -> dict[str, Any]:
 
 def hand_panel() -> dict[str, Any]:
     """x, W1, W2, y and the activation laid out as a vector and matrices (hand + autograd pages)."""
-    from backprop_core.config import HAND_PARAMS
     params = {p.key: p for p in HAND_PARAMS}
     with st.container(border=True):
         c_x, c_w1, c_w2, c_y = st.columns([1, 2, 2, 1.3])
@@ -115,7 +114,6 @@ def show_verdict(diagnosis, prefix: str = "Verdict") -> None:
 
 def budget_guard(*cfgs) -> None:
     """Stop the page with a clear message when the configurations exceed the compute budget."""
-    from backprop_core.config import over_budget
     message = over_budget(*cfgs)
     if message:
         st.error(message, icon=":material/timer:")
@@ -128,17 +126,12 @@ def epoch_scrubber(epochs: list[int]) -> int:
     Its default is the last epoch; a URL epoch that was not recorded falls back to it."""
     raw = st.query_params.get_all("epoch")
     if raw and raw[-1] not in [str(e) for e in epochs]:
-        show_notices([f"epoch: {_shown(raw[-1])} is not a recorded epoch; showing epoch {epochs[-1]}"])
+        show_notices([f"epoch: {shown(raw[-1])} is not a recorded epoch; showing epoch {epochs[-1]}"])
     if st.session_state.get("epoch") not in epochs:
         st.session_state.pop("epoch", None)
     return st.select_slider("Epoch", options=epochs, value=epochs[-1], key="epoch", bind="query-params",
                             help="Scrub through training: the decision surface and gradient "
                                  "distribution at that epoch.")
-
-
-def _shown(raw) -> str:
-    from backprop_core.config import shown
-    return shown(raw)
 
 
 def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, Any]]],
