@@ -8,6 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from backprop_core.hand import fmt
+
 MAX_EPOCHS_DRAWN = 100
 MAX_POINTS_DRAWN = 300
 HEIGHT = 280
@@ -89,8 +91,8 @@ def learning_curve(epoch_stats: pd.DataFrame, metric: str) -> alt.Chart:
     es = _finite(_epochs_subset(epoch_stats, 200), ["train_loss", "test_loss"])
     long = es.melt("epoch", [f"train_{metric}", f"test_{metric}"], "series", "value")
     long["split"] = np.where(long.series.str.startswith("train"), "train", "test")
-    y = (alt.Y("value:Q", title="Cross-entropy loss (nats)") if metric == "loss" else
-         alt.Y("value:Q", title="Accuracy (fraction correct)", scale=alt.Scale(domain=[0, 1])))
+    y = (alt.Y("value:Q", title="Loss (nats)") if metric == "loss" else
+         alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1])))
     return alt.Chart(inline(long[["epoch", "split", "value"]]), title="Loss" if metric == "loss" else "Accuracy",
                      height=HEIGHT - 40).mark_line().encode(
         x=alt.X("epoch:Q", title="Epoch"), y=y,
@@ -252,8 +254,6 @@ def computational_graph(result, x, W1, W2, y) -> str:
     """Graphviz DOT of the seed's net, micrograd style: every node shows its value and dL/d(node).
 
     Built from numbers only (nothing user-typed reaches the DOT text)."""
-    from backprop_core.hand import fmt
-
     def node(name, title, value, grad=None, shape="box", color="#f7f7f7"):
         g = "" if grad is None else f"\\ngrad {fmt(grad)}"
         return f'"{name}" [label="{title}\\n{fmt(value)}{g}", shape={shape}, style=filled, fillcolor="{color}"];'

@@ -38,10 +38,10 @@ key = astuple(cfg)
 a, b = st.columns(2)
 compute.chart(a, (key, "flow"), lambda: charts.gradient_flow(run.layer_stats, run.depth))
 compute.chart(b, (key, "heatmap"), lambda: charts.gradient_heatmap(run.layer_stats, run.depth))
-c1, c2, d = st.columns([1, 1, 2])
+c1, c2 = st.columns(2)
 compute.chart(c1, (key, "loss"), lambda: charts.learning_curve(run.epoch_stats, "loss"))
 compute.chart(c2, (key, "acc"), lambda: charts.learning_curve(run.epoch_stats, "acc"))
-compute.chart(d, (key, "update"), lambda: charts.update_ratio(run.layer_stats, run.depth))
+compute.chart(st, (key, "update"), lambda: charts.update_ratio(run.layer_stats, run.depth))
 
 
 @st.fragment

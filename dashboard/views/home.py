@@ -13,7 +13,6 @@ st.markdown(
     "the *vanishing gradient*. Here you can see every one of those numbers.")
 
 st.subheader("The learning path")
-cols = st.columns(4)
 cards = [
     ("views/hand.py", "1 · Gradients by hand",
      "Derive a 2-layer network's gradients step by step, then check your own answers.",
@@ -32,6 +31,7 @@ cards = [
      [("Seed demo 4", train_query("seed demo 4", "vanishing")),
       ("A dying 10-layer sigmoid net", train_query("dying 10-layer sigmoid", "vanishing"))]),
 ]
+cols = [c for _ in range(2) for c in st.columns(2)]          # a 2 x 2 grid: room for the labels
 for col, (page, title, text, presets) in zip(cols, cards, strict=True):
     with col.container(border=True):
         st.page_link(page, label=f"**{title}**")
