@@ -88,7 +88,9 @@ AUTOGRAD_PARAMS: tuple[Param, ...] = (
           help="float64 keeps ~16 digits, float32 ~7: watch the errors grow."),
     Param("deep_depth", "Depth (deep mode)", "int", 4, 1, 16, step=1, widget="slider",
           help="Hidden layers of the model checked in deep mode."),
-    Param("deep_width", "Width (deep mode)", "int", 8, 2, 64, step=1, widget="slider"),
+    Param("deep_width", "Width (deep mode)", "int", 8, 4, 64, step=1, widget="slider",
+          help="Units per hidden layer (at least 4: LayerNorm over 2 units outputs ±1 whatever its "
+               "input, so no gradient flows through it and only rounding is left to compare)."),
     Param("deep_act", "Activation (deep mode)", "choice", "tanh", choices=ALL_ACTIVATIONS, widget="select"),
     Param("deep_norm", "Normalisation (deep mode)", "choice", "none", choices=NORMS, widget="select"),
     Param("deep_res", "Residual (deep mode)", "bool", False, widget="toggle"),

@@ -46,6 +46,7 @@ class LayerCache:
     h: torch.Tensor                # (N, width)  phi(u)
     zhat: torch.Tensor | None = None
     inv_std: torch.Tensor | None = None
+    du: torch.Tensor | None = None  # (N, width)  dL/du, filled in by backward_pass
 
 
 @dataclass
@@ -149,6 +150,7 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
             du = torch.ops.aten.threshold_backward(da, cache.u, 0)
         else:
             du = da * torch_grad(block.activation, cache.u, cache.h)
+        cache.du = du
         dz = _norm_backward(block, du, cache, prefix, grads) if block.norm is not None else du
         if layer_bug == "wrong_sign":
             dz = -dz

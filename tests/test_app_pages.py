@@ -2,11 +2,15 @@
 import math
 
 import pytest
+import torch
 
 from backprop_core import hand
-from backprop_core.check import two_layer_ledger
+from backprop_core.check import model_report, two_layer_ledger
 from backprop_core.config import TrainConfig
+from backprop_core.data import make_dataset
 from backprop_core.diagnose import diagnose
+from backprop_core.manual import Bug
+from backprop_core.models import build_mlp
 from backprop_core.training import final_metrics, train
 
 from apptools import charts, exceptions, open_page, texts
@@ -86,15 +90,35 @@ def test_autograd_ledger_matches_core():
     ref = two_layer_ledger([1, 2], [[0.1, -0.2], [0.3, 0.4]], [[0.7, -0.5]], 1, "relu", "float32")
     assert list(shown["parameter"]) == list(ref["parameter"])
     assert list(shown["autograd"]) == list(ref["autograd"])   # the very same floats
-    assert "Why float32 differs" in texts(at)
+    assert "What float32 can resolve" in texts(at) and "6 of 6 entries pass" in texts(at)
 
 
-def test_autograd_break_it_points_to_the_layer():
-    at = open_page("autograd", {"bug": "no_act_grad", "bug_layer": "3"})
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_autograd_break_it_points_to_the_layer(dtype):
+    at = open_page("autograd", {"bug": "no_act_grad", "bug_layer": "3", "dtype": dtype})
     assert exceptions(at) == []
-    assert any("layer 3" in e.value for e in at.error)
+    assert any("first layer whose gradient disagrees with autograd is **layer 3**" in e.value for e in at.error)
     at.selectbox(key="bug").set_value("none").run()
-    assert any("every tensor passes" in s.value for s in at.success)
+    model = build_mlp(4, 8, "tanh", seed=0, dtype=getattr(torch, dtype))
+    data = make_dataset("linear", 64, 0.0, 11)
+    report = model_report(model, data.X_train.to(getattr(torch, dtype)), data.y_train)
+    assert report.all_pass                                       # an independent run of the checker
+    assert any("agrees with autograd within what " + dtype in s.value for s in at.success)
+
+
+def test_autograd_reports_a_disagreement_when_no_bug_is_planted_only_if_there_is_one(monkeypatch):
+    """The success line must be conditional: with a manual pass that really is wrong (sign flipped
+    everywhere through a patched backward), the page must not claim agreement."""
+    import backprop_core.check as check
+    real = check.backward_pass
+
+    def broken(model, X, y, bug=None, update_running=False):
+        return real(model, X, y, bug=Bug("wrong_sign", 1), update_running=update_running)
+
+    monkeypatch.setattr(check, "backward_pass", broken)
+    at = open_page("autograd", {"deep_depth": "3", "deep_width": "5"})
+    assert not any("agrees with autograd" in s.value for s in at.success)
+    assert any("No mistake planted, yet" in e.value for e in at.error)
 
 
 def test_flow_defaults_are_seed_demo_3_and_match_the_core():
