@@ -16,7 +16,6 @@ import torch.nn.functional as F
 LEAKY_SLOPE = 0.01
 HAND_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "linear")
 ALL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "linear")
-RELU_FAMILY = ("relu", "leaky_relu", "elu", "gelu")
 
 
 def sigmoid(z: float) -> float:

@@ -12,9 +12,10 @@ Thresholds (checked in this order; the first that holds is the verdict):
                 not learned (final training accuracy < LEARNED_ACC, 90%). A confident, well-fitted
                 net also pushes tanh units into the flat zone; that alone is no pathology.
     dead units  ReLU and, at the last recorded epoch, on average >= DEAD_SHARE (50%) of the
-                hidden units output 0 for every training sample, or >= DEAD_LAYER_SHARE (90%) of one
-                layer's do. (Deep ReLU nets on 2-D inputs start with ~25% such units and train
-                fine; the verdict is for when most of the network has gone silent.)
+                hidden units output 0 for every training point, or >= DEAD_LAYER_SHARE (90%) of one
+                layer's do, counted over the whole training set (see training.py). Deep ReLU nets
+                on 2-D inputs start with ~25% such units and train fine; the verdict is for when
+                most of the network has gone silent.
     healthy     none of the above
 """
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import dataclass, field
 from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
 from backprop_core.training import SATURATION_Z, RunResult
 
-VERDICTS = ("healthy", "vanishing", "exploding", "diverged", "dead units", "saturated")
 VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
 SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE, LEARNED_ACC = 0.5, 0.5, 0.9, 0.9
 
@@ -47,7 +47,11 @@ class Diagnosis:
 
     @property
     def headline(self) -> str:
-        return f"Verdict: {self.verdict}. " + " ".join(self.evidence)
+        return self.titled("Verdict")
+
+    def titled(self, prefix: str) -> str:
+        """'<prefix>: <verdict>. <evidence>' (the /vanishing page says 'Verdict with relu: ...')."""
+        return f"{prefix}: {self.verdict}. " + " ".join(self.evidence)
 
 
 def _sci(v: float) -> str:

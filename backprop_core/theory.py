@@ -1,14 +1,22 @@
-"""Mean-field prediction of per-layer gradient scale at initialisation (no norm, no residual).
+"""Mean-field prediction of the backward signal at initialisation (plain MLPs: no norm, no residual).
 
-Forward, for pre-activations z_l of a plain MLP with inputs of second moment q_in:
-    q_1 = in_dim * s_w(1)^2 * q_in + s_b^2
-    q_l = width * s_w(l)^2 * E[phi(z)^2]_{z ~ N(0, q_{l-1})} + s_b^2
-Backward, for the signal delta_l = dL/dz_l:
-    E[delta_l^2] = chi_l * E[delta_{l+1}^2],   chi_l = fan_out(l+1) * s_w(l+1)^2 * E[phi'(z_l)^2]
-Gradient of W_l = delta_l^T a_{l-1}, so its typical size is sqrt(E[delta_l^2] * E[a_{l-1}^2]).
+The quantity predicted is the one /vanishing plots: the per-sample backward signal reaching hidden
+layer l, as a root mean square over the batch's points n and the layer's units i,
 
-`sqrt(chi_l)` is the factor by which the gradient shrinks (< 1) or grows (> 1) per layer going
-down; its product over layers explains vanishing and exploding gradients.
+    signal_l = sqrt(mean_{n,i} (dL_n/dz_{l,n,i})^2)        dL_n: sample n's own loss (no 1/N)
+
+Over random initialisations, for the actual inputs x_n and labels y_n:
+
+    forward     q_1(n) = s_w(1) |x_n|^2 + s_b(1),   q_{l+1}(n) = width s_w(l+1) E[phi(z)^2] + s_b(l+1)
+                with z ~ N(0, q_l(n)), and the logit difference t_n ~ N(0, 2 q_out(n))
+    output      E[(dL_n/dlogit_c)^2] = E[(sigmoid(t_n) - y_n)^2] for each of the two logits
+    backward    E[(dL_n/da_D)^2] = s_w(out) 2 E[(sigmoid(t_n) - y_n)^2]
+                E[(dL_n/dz_l)^2] = E[(dL_n/da_l)^2] E[phi'(z)^2]
+                E[(dL_n/da_{l-1})^2] = width s_w(l) E[(dL_n/dz_l)^2]
+
+so each layer down multiplies the signal by factor_l = sqrt(width s_w(l+1) E[phi'(z_l)^2]): below 1
+it vanishes, above 1 it explodes. s_w and s_b are the initialisation's weight and bias variances.
+The weight gradient dL/dW_l is this signal times the layer's input, averaged over the batch.
 """
 from __future__ import annotations
 
@@ -18,41 +26,68 @@ import numpy as np
 import pandas as pd
 import torch
 
-from backprop_core.activations import torch_fn, torch_grad
+from backprop_core.activations import LEAKY_SLOPE, torch_fn, torch_grad
 from backprop_core.models import bias_variance, weight_variance
 
-_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(100)  # even: no node sits on a kink at z = 0
-_WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(64)   # even: no node sits on a kink at 0
+_NODES_T = torch.tensor(_NODES, dtype=torch.float64)
+_WEIGHTS_T = torch.tensor(_WEIGHTS / math.sqrt(2 * math.pi), dtype=torch.float64)
 
 
-def gaussian_moments(activation: str, q: float) -> tuple[float, float]:
-    """(E[phi(z)^2], E[phi'(z)^2]) for z ~ N(0, q), by Gauss-Hermite quadrature."""
-    z = torch.tensor(_NODES * math.sqrt(max(q, 1e-300)), dtype=torch.float64)
+def gaussian_moments(activation: str, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(E[phi(z)^2], E[phi'(z)^2]) for z ~ N(0, q), elementwise over a float64 tensor q.
+
+    Closed forms for linear, ReLU and leaky ReLU; Gauss-Hermite quadrature otherwise."""
+    q = torch.as_tensor(q, dtype=torch.float64).clamp_min(0)
+    if activation == "linear":
+        return q, torch.ones_like(q)
+    if activation in ("relu", "leaky_relu"):
+        a = 0.0 if activation == "relu" else LEAKY_SLOPE
+        return q * (1 + a * a) / 2, torch.full_like(q, (1 + a * a) / 2)
+    z = q.sqrt()[..., None] * _NODES_T
     h = torch_fn(activation)(z)
     d = torch_grad(activation, z, h)
-    return float((_WEIGHTS * (h * h).numpy()).sum()), float((_WEIGHTS * (d * d).numpy()).sum())
+    return (_WEIGHTS_T * h * h).sum(-1), (_WEIGHTS_T * d * d).sum(-1)
 
 
-def expected_gradient_scale(depth: int, width: int, activation: str, init: str,
-                            in_dim: int = 2, out_dim: int = 2, q_in: float = 1.0) -> pd.DataFrame:
-    """One row per hidden layer l = 1..depth: q (pre-activation variance), factor = sqrt(chi_l),
-    and relative = predicted typical |dL/dW_l| divided by that of the last hidden layer."""
+def output_error_moment(q_out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """E[(sigmoid(t) - y)^2] for t ~ N(0, 2 q_out): E[sigmoid(t)] = 1/2 by symmetry."""
+    t = (2 * q_out).clamp_min(0).sqrt()[..., None] * _NODES_T
+    s2 = (_WEIGHTS_T * torch.sigmoid(t) ** 2).sum(-1)
+    yf = y.to(torch.float64)
+    return s2 - yf + yf * yf
+
+
+def signal_at_init(X: torch.Tensor, y: torch.Tensor, depth: int, width: int, activation: str, init: str,
+                   out_dim: int = 2) -> pd.DataFrame:
+    """Predicted RMS per-sample backward signal dL/dz at each hidden layer, at initialisation.
+
+    X: (N, in_dim) the batch; y: (N,) labels in {0, 1}. One row per hidden layer l = 1..depth:
+    layer, q (mean pre-activation variance), factor (how much the signal is multiplied on its way
+    from the layer above into this one) and predicted."""
+    if out_dim != 2:
+        raise ValueError("the output signal is worked out for two classes")
+    X = X.to(torch.float64)
+    in_dim = X.shape[1]
     fans = [in_dim] + [width] * depth
-    q, a2 = [], [q_in]                       # a2[l] = E[a_l^2], a_0 = input
-    for layer in range(1, depth + 1):
-        fan_in = fans[layer - 1]
-        q_l = fan_in * weight_variance(init, activation, fan_in, width) * a2[-1] + bias_variance(init, fan_in)
-        q.append(q_l)
-        a2.append(gaussian_moments(activation, q_l)[0])
-    chi = []
-    for layer in range(1, depth + 1):
-        fan_out = width if layer < depth else out_dim
-        w_next = weight_variance(init, activation if layer < depth else "linear", width, fan_out)
-        chi.append(fan_out * w_next * gaussian_moments(activation, q[layer - 1])[1])
-    delta2 = [1.0] * depth                   # relative to the last hidden layer
-    for layer in range(depth - 2, -1, -1):
-        delta2[layer] = delta2[layer + 1] * chi[layer]
-    g = [math.sqrt(delta2[i] * a2[i]) for i in range(depth)]
-    return pd.DataFrame({"layer": np.arange(1, depth + 1), "q": q,
-                         "factor": [math.sqrt(c) for c in chi],
-                         "relative": [v / g[-1] for v in g]})
+    s_w = [weight_variance(init, activation, fans[layer], width) for layer in range(depth)]
+    s_b = [bias_variance(init, fans[layer]) for layer in range(depth)]
+    s_out, b_out = weight_variance(init, "linear", width, out_dim), bias_variance(init, width)
+
+    q = s_w[0] * (X * X).sum(1) + s_b[0]                 # per point
+    q_mean, slope2 = [], []
+    for layer in range(depth):
+        h2, d2 = gaussian_moments(activation, q)
+        q_mean.append(float(q.mean()))
+        slope2.append(d2)
+        q = (width * s_w[layer + 1] * h2 + s_b[layer + 1]) if layer + 1 < depth else width * s_out * h2 + b_out
+    da2 = s_out * out_dim * output_error_moment(q, y)     # E[(dL_n/da_D)^2] per point
+
+    predicted, factor = [0.0] * depth, [0.0] * depth
+    for layer in range(depth - 1, -1, -1):
+        dz2 = da2 * slope2[layer]
+        predicted[layer] = math.sqrt(float(dz2.mean()))
+        fan_out, s_next = (width, s_w[layer + 1]) if layer + 1 < depth else (out_dim, s_out)
+        factor[layer] = math.sqrt(fan_out * s_next * float(slope2[layer].mean()))
+        da2 = width * s_w[layer] * dz2
+    return pd.DataFrame({"layer": np.arange(1, depth + 1), "q": q_mean, "factor": factor, "predicted": predicted})

@@ -5,12 +5,15 @@ in the tests) and hands its gradients to a torch optimiser. At the first step of
 run records, per layer (hidden layers 1..D, then the output layer), on tensors only:
 
     mean|g|, ||g||, max|g| of the weight-matrix gradient g = dL/dW
-    ||dL/dz||            the backward signal reaching the layer's Linear output
+    ||dL/dz||            the backward signal reaching the layer's Linear output (batch mean loss)
+    signal_rms           the same signal per sample: sqrt(mean over points and units of (dL_n/dz)^2),
+                         dL_n being one point's own loss (what theory.signal_at_init predicts)
     ||W|| and ||ΔW||/||W|| (update-to-weight ratio of that step; ~1e-3 is Karpathy's rule of thumb)
     mean and std of the layer's activations h
-    saturated: share of (sample, unit) pre-activations u in a flat zone: |u| > 4 for sigmoid
-               (slope < 0.018, 7% of its peak), |u| > 2 for tanh (slope < 0.071); 0 otherwise
-    dead: share of units with u <= 0 on every sample of the batch (ReLU family only)
+    saturated: share of (training point, unit) pre-activations u in a flat zone: |u| > 4 for
+               sigmoid (slope < 0.018, 7% of its peak), |u| > 2 for tanh (slope < 0.071); 0 otherwise
+    dead: share of units with u <= 0 for every training point (ReLU only: its slope is exactly 0
+          there, so such a unit passes no gradient; leaky ReLU, ELU and GELU keep a slope below 0)
     a histogram of log10|g| on fixed bins HIST_EDGES
 
 Everything is stacked into one tensor per epoch and converted to pandas once at the end, so
@@ -32,12 +35,12 @@ import torch
 
 from backprop_core.config import TrainConfig
 from backprop_core.data import Dataset, grid, make_dataset
-from backprop_core.manual import backward_pass, predict
+from backprop_core.manual import backward_pass, forward, predict
 from backprop_core.models import MLP, build_mlp
 
 HIST_EDGES = np.arange(-12.0, 2.01, 0.5)      # log10 |g| bins; the first also takes exact zeros
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
-                "update_ratio", "act_mean", "act_std", "saturated", "dead"]
+                "update_ratio", "act_mean", "act_std", "saturated", "dead", "signal_rms"]
 SATURATION_Z = {"sigmoid": 4.0, "tanh": 2.0}
 GRID_STEPS = 30
 
@@ -116,8 +119,10 @@ def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([t.reshape(-1) for t in tensors])
 
 
-def _layer_stats(model: MLP, result, grads: list[torch.Tensor], seg: _Segments) -> tuple[torch.Tensor, torch.Tensor]:
-    """(L, len(STAT_COLUMNS)) stats with update_ratio left NaN, and the (L, bins) histogram."""
+def _layer_stats(model: MLP, result, grads: list[torch.Tensor], seg: _Segments,
+                 full_caches) -> tuple[torch.Tensor, torch.Tensor]:
+    """(L, len(STAT_COLUMNS)) stats with update_ratio left NaN, and the (L, bins) histogram.
+    `full_caches`: the forward pass over the whole training set (saturation and dead units)."""
     g = _flat(grads).float()
     a = g.abs()
     L = seg.L
@@ -125,7 +130,10 @@ def _layer_stats(model: MLP, result, grads: list[torch.Tensor], seg: _Segments) 
     nan = torch.full((L,), float("nan"))
     signal = torch.linalg.vector_norm(torch.stack(result.signals[:-1]).float(), dim=(1, 2))
     signal = torch.cat([signal, torch.linalg.vector_norm(result.signals[-1]).float().reshape(1)])
-    u = torch.stack([c.u for c in result.caches]).float()         # (D, N, width)
+    n = result.signals[-1].shape[0]
+    units = torch.tensor([s.shape[1] for s in result.signals], dtype=torch.float32)
+    signal_rms = signal * (n / units).sqrt()                       # per-sample dL_n/dz = N dL/dz
+    u = torch.stack([c.u for c in full_caches]).float()           # (D, N_train, width)
     h = torch.stack([c.h for c in result.caches]).float()
     act_mean, act_std = nan.clone(), nan.clone()
     flat_h = h.reshape(D, -1)
@@ -136,11 +144,10 @@ def _layer_stats(model: MLP, result, grads: list[torch.Tensor], seg: _Segments) 
     sat, dead = nan.clone(), nan.clone()
     sat_z = SATURATION_Z.get(model.activation)
     sat[:D] = (u.abs() > sat_z).float().mean((1, 2)) if sat_z else 0.0
-    relu_family = model.activation in ("relu", "leaky_relu", "elu", "gelu")
-    dead[:D] = (u.amax(1) <= 0).float().mean(1) if relu_family else 0.0
+    dead[:D] = (u.amax(1) <= 0).float().mean(1) if model.activation == "relu" else 0.0
     w = _flat(_weights(model)).float()
     stats = torch.stack([seg.sum(a) / seg.sizes, seg.norm(g), seg.max(a), signal, seg.norm(w), nan,
-                         act_mean, act_std, sat, dead], 1)
+                         act_mean, act_std, sat, dead, signal_rms], 1)
     return stats, seg.histogram(a)
 
 
@@ -149,6 +156,14 @@ def _evaluate(model: MLP, X, y) -> tuple[torch.Tensor, torch.Tensor]:
     logits = predict(model, X)
     loss = torch.nn.functional.cross_entropy(logits, y)
     return loss, (logits.argmax(1) == y).float().mean()
+
+
+def first_batch(cfg: TrainConfig, data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """The points of the first step (epoch 0's statistics describe the gradient on them)."""
+    if cfg.batch_size >= cfg.n:
+        return data.X_train, data.y_train
+    idx = torch.randperm(cfg.n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.batch_size]
+    return data.X_train[idx], data.y_train[idx]
 
 
 def _snapshot_epochs(epochs: int, k: int) -> set[int]:
@@ -200,7 +215,8 @@ def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None) -> RunResult:
                     record_eval(epoch, result.loss, acc)
                 else:
                     record_eval(epoch)
-                row, hist = _layer_stats(model, result, [result.grads[n] for n in weight_names], seg)
+                full = result.caches if idx is None else forward(model, X)[1]
+                row, hist = _layer_stats(model, result, [result.grads[n] for n in weight_names], seg, full)
                 before = _flat(weights)
             if cfg.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)

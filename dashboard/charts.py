@@ -155,24 +155,23 @@ def update_ratio(layer_stats: pd.DataFrame, depth: int) -> alt.Chart:
     return (lines + guide).properties(title="Update-to-weight ratio (≈1e-3 is a healthy step)", height=HEIGHT)
 
 
-def per_layer_at_init(measured: pd.DataFrame, predicted: pd.DataFrame | None) -> alt.Chart:
-    """Mean |dL/dW| per hidden layer at initialisation for each run, theory dashed.
-
-    measured: run, layer, grad_mean_abs; predicted: run, layer, predicted."""
-    m = _finite(measured, ["grad_mean_abs"], positive=True)
+def signal_at_init(measured: pd.DataFrame, predicted: pd.DataFrame) -> alt.Chart:
+    """RMS per-sample backward signal dL/dz per hidden layer at initialisation for each run, with
+    the mean-field prediction dashed. measured: run, layer, signal_rms; predicted: run, layer, predicted."""
+    m = _finite(measured, ["signal_rms"], positive=True)
     chart = alt.Chart(inline(m)).mark_line(point=True).encode(
         x=alt.X("layer:Q", title="Hidden layer (1 = input side)", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("grad_mean_abs:Q", title="Mean |dL/dW| at init (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
+        y=alt.Y("signal_rms:Q", title="RMS of dLₙ/dz per point (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("layer:Q", title="Layer"),
-                 alt.Tooltip("grad_mean_abs:Q", title="measured", format=".3e")])
-    if predicted is not None and len(predicted):
+                 alt.Tooltip("signal_rms:Q", title="measured", format=".3e")])
+    if len(predicted):
         p = _finite(predicted, ["predicted"], positive=True)
         chart = chart + alt.Chart(inline(p)).mark_line(strokeDash=[5, 4]).encode(
             x="layer:Q", y="predicted:Q", color=alt.Color("run:N", scale=RUN_COLORS),
             tooltip=[alt.Tooltip("run:N"), alt.Tooltip("layer:Q", title="Layer"),
-                     alt.Tooltip("predicted:Q", title="theory", format=".3e")])
-    return chart.properties(title="Gradient per layer at initialisation (solid: measured, dashed: theory)",
+                     alt.Tooltip("predicted:Q", title="mean-field theory", format=".3e")])
+    return chart.properties(title="Backward signal per layer at initialisation (solid: measured, dashed: theory)",
                             height=HEIGHT)
 
 
@@ -207,7 +206,7 @@ def unit_health(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(inline(d), height=HEIGHT - 60).mark_bar().encode(
         x=alt.X("layer:O", title="Hidden layer"),
         xOffset="run:N",
-        y=alt.Y("share:Q", title="Share of units (%)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("share:Q", title="Share (%)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         column=alt.Column("measure:N", title=None),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("layer:O"), alt.Tooltip("measure:N"),

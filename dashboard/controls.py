@@ -104,12 +104,17 @@ def hand_panel() -> dict[str, Any]:
 
 def show_verdict(diagnosis, prefix: str = "Verdict") -> None:
     """The diagnosis as an alert whose text starts with `<prefix>: <verdict>`."""
-    text = f"{prefix}: {diagnosis.verdict}. " + " ".join(diagnosis.evidence)
+    text = diagnosis.titled(prefix)
     kind = {"healthy": st.success, "vanishing": st.warning, "saturated": st.warning,
             "dead units": st.warning}.get(diagnosis.verdict, st.error)
     icon = {"healthy": ":material/check_circle:", "diverged": ":material/error:",
             "exploding": ":material/error:"}.get(diagnosis.verdict, ":material/warning:")
     kind(text, icon=icon)
+
+
+def fmt_metric(value: float, pattern: str) -> str:
+    """A metric for display, or an em dash when there is no finite value (a run that diverged)."""
+    return pattern.format(value) if value == value and abs(value) != float("inf") else "—"
 
 
 def budget_guard(*cfgs) -> None:

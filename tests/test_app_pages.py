@@ -11,6 +11,7 @@ from backprop_core.data import make_dataset
 from backprop_core.diagnose import diagnose
 from backprop_core.manual import Bug
 from backprop_core.models import build_mlp
+from backprop_core.theory import signal_at_init
 from backprop_core.training import final_metrics, train
 
 from apptools import charts, exceptions, open_page, texts
@@ -188,6 +189,15 @@ def test_vanishing_defaults_compare_seed_demo_4_with_relu():
     assert len(charts(at)) >= 7
 
 
+def test_the_theory_line_is_the_prediction_of_the_plotted_signal():
+    at = open_page("vanishing")
+    data = make_dataset("linear", 200, 0.0, 11)
+    expected = signal_at_init(data.X_train, data.y_train, 6, 32, "sigmoid", "default").predicted.tolist()
+    spec = next(c for c in charts(at) if "Backward signal per layer" in c["raw"])
+    shown = [r["predicted"] for r in spec["rows"] if r.get("run") == "chosen" and "predicted" in r]
+    assert shown == pytest.approx(expected, rel=1e-12)
+
+
 def test_vanishing_fix_button_applies_the_fix():
     at = open_page("vanishing")
     at.button(key="apply_relu").click().run()
@@ -195,13 +205,47 @@ def test_vanishing_fix_button_applies_the_fix():
     assert exceptions(at) == []
 
 
-def test_vanishing_other_fix_and_exercise_4():
+def ticks(at) -> int:
+    return sum(m.value.startswith(":material/check_box: ") for m in at.markdown)
+
+
+@pytest.mark.parametrize("query", [{}, {"depth": "8"}, {"fix": "batchnorm"}, {"depth": "8", "fix": "batchnorm"}])
+def test_exercise_4_ticks_nothing_a_link_arrives_with(query):
+    at = open_page("vanishing", query)
+    assert exceptions(at) == [] and ticks(at) == 0
+    assert "Exercise 4 complete" not in texts(at)
+
+
+def test_exercise_4_is_done_by_the_learner_step_by_step():
+    at = open_page("vanishing", {"depth": "3"})
+    at.button(key="ex4_build").click().run()                      # too shallow: refused
+    assert ticks(at) == 0 and "Not yet" in texts(at)
+    at.slider(key="depth").set_value(6).run()
+    at.button(key="ex4_build").click().run()
+    assert ticks(at) == 1
+    at.radio(key="ex4_vanish").set_value("about as much (within 100×)").run()
+    assert ticks(at) == 1 and "Not quite" in texts(at)            # seed demo 4 does vanish
+    at.radio(key="ex4_vanish").set_value("less than 1/100 of it").run()
+    assert ticks(at) == 2
+    at.selectbox(key="fix").set_value("relu").run()               # before predicting: verdict hidden
+    assert not any(s.value.startswith("Verdict with relu") for s in at.success)
+    assert "hidden until you lock in your prediction" in texts(at)
+    at.radio(key="ex4_relu").set_value("no, ReLU alone is not enough").run()
+    at.button(key="ex4_lock").click().run()
+    relu = diagnose(train(TrainConfig.preset("seed demo 4", act="relu")))
+    assert ticks(at) == 3 and f"With ReLU the verdict is **{relu.verdict}**" in texts(at)
+    assert any(s.value.startswith("Verdict with relu: healthy") for s in at.success)
+    at.selectbox(key="fix").set_value("batchnorm").run()          # picked after the prediction
+    at.selectbox(key="fix").set_value("relu").run()
+    assert ticks(at) == 4 and "Exercise 4 complete" in texts(at)
+    assert exceptions(at) == []
+
+
+def test_relu_alone_leaves_dead_units_at_depth_8():
     at = open_page("vanishing", {"depth": "8"})
-    assert "Exercise 4 complete" not in texts(at)                  # ReLU alone leaves dead units here
     assert "Verdict with relu: dead units" in texts(at)
     at.selectbox(key="fix").set_value("batchnorm").run()
     assert "Verdict with batchnorm: healthy" in texts(at)
-    assert "Exercise 4 complete" in texts(at)
 
 
 def test_preset_buttons_move_every_control():
@@ -219,14 +263,17 @@ def test_tiny_gradients_reach_the_charts_exactly():
     to 0 (which a log scale cannot draw)."""
     at = open_page("vanishing", {"depth": "8"})
     run = train(TrainConfig.preset("seed demo 4", depth=8))
-    first = run.layer_stats[(run.layer_stats.epoch == 0) & (run.layer_stats.layer == 1)].grad_mean_abs.iloc[0]
-    assert first < 1e-6
+    ls = run.layer_stats
+    first = ls[(ls.epoch == 0) & (ls.layer == 1)]
+    assert first.grad_mean_abs.iloc[0] < 1e-6
     rows = [r for c in charts(at) for r in c["rows"] if r.get("run") == "chosen" and r.get("layer") == 1
-            and "grad_mean_abs" in r and "epoch" not in r]
-    assert rows and math.isclose(rows[0]["grad_mean_abs"], float(first), rel_tol=1e-6)
+            and "signal_rms" in r]
+    assert rows and math.isclose(rows[0]["signal_rms"], float(first.signal_rms.iloc[0]), rel_tol=1e-6)
+    heat = [r for c in charts(at) for r in c["rows"] if "grad_norm" in r and r.get("layer") == 1 and r["epoch"] == 0]
+    assert heat and math.isclose(heat[0]["grad_norm"], float(first.grad_norm.iloc[0]), rel_tol=1e-6)
     for c in charts(at):
         for r in c["rows"]:
-            for key in ("grad_mean_abs", "grad_norm", "ratio_mean", "predicted"):
+            for key in ("grad_mean_abs", "grad_norm", "ratio_mean", "predicted", "signal_rms"):
                 if key in r and r[key] is not None:
                     assert r[key] > 0, (key, r)
 
@@ -238,3 +285,13 @@ def test_a_corrected_url_never_overrides_a_later_move():
     assert at.slider(key="depth").value == 5 and exceptions(at) == []
     at.slider(key="depth").set_value(7).run()
     assert at.slider(key="depth").value == 7
+
+
+@pytest.mark.parametrize("page", ["flow", "vanishing"])
+def test_a_run_that_diverges_in_its_first_epoch_is_explained(page):
+    """Largest init, deep and wide, one epoch: the run diverges before any gradient is recorded
+    (this URL used to raise IndexError on /flow)."""
+    at = open_page(page, {"init": "large", "depth": "40", "width": "128", "epochs": "1", "n": "20"})
+    assert exceptions(at) == []
+    assert any(e.value.startswith("Verdict: diverged") for e in at.error)
+    assert "diverged during its first epoch" in texts(at)

@@ -65,3 +65,38 @@ def check(page, query):
 @given(data=st.data())
 def test_page_survives_hostile_urls(page, data):
     check(page, data.draw(queries(page), label="query"))
+
+
+VALID_EXAMPLES = int(os.environ.get("VALID_EXAMPLES", 30 if os.environ.get("CI") else 12))
+
+
+def extreme_values(p):
+    """Valid values biased to a control's bounds: its minimum, maximum, default, or one in between."""
+    if p.kind == "choice":
+        return st.sampled_from(p.choices)
+    if p.kind == "bool":
+        return st.sampled_from(["true", "false"])
+    if p.kind == "int":
+        return st.one_of(st.sampled_from([p.lo, p.hi, p.default]), st.integers(int(p.lo), int(p.hi))).map(
+            lambda v: str(int(v)))
+    return st.one_of(st.sampled_from([p.lo, p.hi, p.default]), st.floats(p.lo, p.hi)).map(lambda v: f"{v:g}")
+
+
+def valid_queries(page):
+    params = [p for p in PAGE_PARAMS[page] if not p.key.startswith("sweep")]
+    return st.fixed_dictionaries({}, optional={p.key: extreme_values(p) for p in params})
+
+
+@pytest.mark.parametrize("page", ["flow", "vanishing"])
+@settings(max_examples=VALID_EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_valid_but_extreme_values_never_crash(page, data):
+    """Every valid combination, pushed to its bounds (largest init, deepest, widest, one epoch, a huge
+    step...), ends in a page without exceptions: a chart, a verdict, or a clear refusal."""
+    query = data.draw(valid_queries(page), label="query")
+    at = open_page(page, query, timeout=120)
+    assert exceptions(at) == [], (page, query, exceptions(at))
+    shown = [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
+    assert any(t.startswith("Verdict") or "would take about" in t for t in shown), (page, query, shown)
+    assert not at.warning or not any("adjusted" in w.value for w in at.warning), (page, query)

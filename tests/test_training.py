@@ -73,15 +73,25 @@ def test_statistics_match_a_direct_computation():
     assert run.epoch_stats.train_loss.iloc[0] == pytest.approx(loss.item(), rel=1e-6)
 
 
-def test_dead_units_are_counted():
-    cfg = TrainConfig(depth=2, width=8, act="relu", init="large", epochs=1, seed=2, n=50)
-    run = train(cfg)
-    model = build_mlp(2, 8, "relu", "large", seed=2)
-    X = make_dataset("linear", 50, 0.0, 11).X_train
-    z1 = model.hidden[0].linear(X)
-    z2 = model.hidden[1].linear(torch.relu(z1))
-    assert at(run, 0, "1", "dead") == pytest.approx((z1 <= 0).all(0).float().mean().item())
-    assert at(run, 0, "2", "dead") == pytest.approx((z2 <= 0).all(0).float().mean().item())
+def test_dead_units_are_counted_over_the_whole_training_set():
+    """A unit is dead when its ReLU input is <= 0 for every training point, not just the first
+    mini-batch's (with batch 4 the old count was 37.5% where the truth is a few percent)."""
+    for batch in (0, 4):
+        cfg = TrainConfig(depth=2, width=8, act="relu", init="large", epochs=1, seed=2, n=50, batch=batch)
+        run = train(cfg)
+        model = build_mlp(2, 8, "relu", "large", seed=2)
+        X = make_dataset("linear", 50, 0.0, 11).X_train
+        z1 = model.hidden[0].linear(X)
+        z2 = model.hidden[1].linear(torch.relu(z1))
+        assert at(run, 0, "1", "dead") == pytest.approx((z1 <= 0).all(0).float().mean().item())
+        assert at(run, 0, "2", "dead") == pytest.approx((z2 <= 0).all(0).float().mean().item())
+
+
+@pytest.mark.parametrize("act", ["leaky_relu", "elu", "gelu", "sigmoid", "tanh"])
+def test_only_relu_units_can_be_dead(act):
+    """Leaky ReLU, ELU and GELU keep a slope below 0, so their units always pass gradient."""
+    run = train(TrainConfig(depth=3, width=8, act=act, init="large", epochs=2, seed=2, n=50))
+    assert (run.layer_stats.dead.fillna(0) == 0).all()
 
 
 def test_tidy_shapes_and_determinism():

@@ -3,6 +3,7 @@ from dataclasses import astuple
 import streamlit as st
 
 from backprop_core.config import PRESETS, TrainConfig
+from backprop_core.training import final_metrics
 from dashboard import charts, compute, controls
 from dashboard.links import page_train_params
 
@@ -27,12 +28,17 @@ controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
 run, diagnosis = compute.training(cfg)
 st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
-final = run.epoch_stats.iloc[-1]
+final = final_metrics(run)
 m = st.columns(4)
 m[0].metric("Status", run.status)
-m[1].metric("Train loss", f"{final.train_loss:.4f}")
-m[2].metric("Train accuracy", f"{final.train_acc:.1%}")
-m[3].metric("Test accuracy", f"{final.test_acc:.1%}")
+m[1].metric("Train loss", controls.fmt_metric(final["train_loss"], "{:.4f}"))
+m[2].metric("Train accuracy", controls.fmt_metric(final["train_acc"], "{:.1%}"))
+m[3].metric("Test accuracy", controls.fmt_metric(final["test_acc"], "{:.1%}"))
+if not len(run.layer_stats):
+    st.info("Training diverged during its first epoch, before any gradient could be recorded: there is "
+            "nothing to chart. Lower the learning rate or pick a smaller initialisation.",
+            icon=":material/info:")
+    st.stop()
 
 key = astuple(cfg)
 a, b = st.columns(2)
@@ -53,6 +59,9 @@ def scrub(run):
     compute.chart(left, (key, "surface", epoch), lambda: charts.decision_boundary(
         run.surfaces[epoch], run.grid_x, run.grid_y, d.X_train.numpy(), d.y_train.numpy(), epoch))
     grad_epoch = min(epoch, len(run.grad_hist) - 1)
+    if epoch > grad_epoch:
+        right.caption(f"Gradients are recorded at the first step of each epoch; the last record, shown here, "
+                      f"is from epoch {grad_epoch}.")
     compute.chart(right, (key, "hist", grad_epoch),
                   lambda: charts.gradient_distribution(run.hist_frame(grad_epoch), run.depth, grad_epoch))
 
@@ -69,4 +78,5 @@ with st.expander("What the statistics mean"):
         "- **‖dL/dW‖**: its L2 norm; the heatmap shows it for every layer and epoch.\n"
         "- **Update-to-weight ratio** ‖ΔW‖/‖W‖: how much one step changes a layer. Around 1e-3 is a "
         "common rule of thumb; far below, the layer barely learns; far above, it is thrashing.\n"
-        "- **Gradient distribution**: the share of a layer's weight gradients in each power of ten.")
+        "- **Gradient distribution**: the share of a layer's weight gradients in each half-decade of "
+        "magnitude (bins of 0.5 in log₁₀|g|, so two bins per power of ten).")

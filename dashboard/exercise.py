@@ -1,0 +1,125 @@
+"""Exercise 4 of the seed lesson on /vanishing, as a real exercise.
+
+Every tick follows something the learner did in this session (a button, an answer, a fix they
+picked); the state a link arrives in ticks nothing. The learner builds a deep sigmoid/tanh network,
+reads whether its gradient vanishes, predicts whether ReLU alone fixes it before the ReLU run's
+verdict is shown, then finds a single fix that works.
+"""
+from __future__ import annotations
+
+from dataclasses import astuple
+
+import streamlit as st
+
+from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
+from backprop_core.diagnose import LEARNED_ACC, VANISH_RATIO
+from backprop_core.training import final_metrics
+from dashboard import compute
+
+STATE = "ex4"
+MIN_DEPTH = 5                       # the lesson: "a deep (5+ layers) network"
+SQUASHING = ("sigmoid", "tanh")
+VANISH_CHOICES = ("about as much (within 100×)", "less than 1/100 of it")
+RELU_CHOICES = ("yes, ReLU alone makes it healthy", "no, ReLU alone is not enough")
+
+
+def _state() -> dict:
+    return st.session_state.setdefault(STATE, {"built": None, "prediction": None, "tried": [], "last_fix": None})
+
+
+def _built(state) -> TrainConfig | None:
+    return TrainConfig(*state["built"]) if state["built"] is not None else None
+
+
+def track_fix(fix: str) -> None:
+    """Record the fixes the learner picks after locking a prediction (not the one a link brings)."""
+    state = _state()
+    if state["last_fix"] is not None and fix != state["last_fix"] and state["prediction"] is not None:
+        state["tried"].append(fix)
+    state["last_fix"] = fix
+
+
+def hides_relu_verdict(cfg: TrainConfig, fix: str) -> bool:
+    """While step 3 waits for a prediction about this network, the ReLU run's verdict stays hidden."""
+    state = _state()
+    return fix == "relu" and state["built"] == astuple(cfg) and state["prediction"] is None
+
+
+def _build(cfg: TrainConfig) -> None:
+    state = _state()
+    if cfg.depth >= MIN_DEPTH and cfg.act in SQUASHING:
+        state.update(built=astuple(cfg), prediction=None, tried=[], build_note=None)
+        st.session_state.pop("ex4_vanish", None)
+        st.session_state.pop("ex4_relu", None)
+    else:
+        state["build_note"] = (f"Not yet: the sidebar has {cfg.depth} hidden layer{'s' if cfg.depth != 1 else ''} "
+                               f"of {cfg.act}. Make it {MIN_DEPTH} or more layers of sigmoid or tanh.")
+
+
+def _lock(choice: str | None) -> None:
+    if choice is not None:
+        _state()["prediction"] = choice
+
+
+def _tick(done: bool, text: str) -> None:
+    st.markdown((":material/check_box: " if done else ":material/check_box_outline_blank: ") + text)
+
+
+def render(cfg: TrainConfig) -> None:
+    """Draw the exercise for the sidebar's current network."""
+    state = _state()
+    built = _built(state)
+    st.subheader("Exercise 4: make gradients vanish, then bring them back")
+
+    _tick(built is not None, f"**Build** a deep network: {MIN_DEPTH} or more hidden layers of sigmoid or tanh "
+                             "in the sidebar, then press *Use this network*.")
+    st.button("Use this network", key="ex4_build", on_click=_build, args=(cfg,), icon=":material/build:")
+    if state.get("build_note"):
+        st.caption(state["build_note"])
+    if built is None:
+        return
+    if built != cfg:
+        st.info(f"You changed the sidebar since step 1. The exercise is about the network you built "
+                f"({built.depth} layers of {built.act}); press *Use this network* to start over with the new one.",
+                icon=":material/info:")
+    run, diagnosis = compute.training(built)
+
+    ratio = diagnosis.ratio
+    right_answer = VANISH_CHOICES[1] if ratio < VANISH_RATIO else VANISH_CHOICES[0]
+    answer = st.radio(f"**Read** the chart above: at initialisation, how much of layer {built.depth}'s gradient "
+                      "reaches layer 1?", VANISH_CHOICES, index=None, key="ex4_vanish", horizontal=True)
+    read_ok = answer == right_answer
+    if answer is not None:
+        (st.success if read_ok else st.warning)(
+            f"{'Right' if read_ok else 'Not quite'}: layer 1 receives {ratio:.1e} of layer {built.depth}'s "
+            "mean gradient.")
+    _tick(read_ok, "**Read** whether the gradient vanishes.")
+
+    choice = st.radio("**Predict** before you look: if every activation becomes ReLU (nothing else changes), "
+                      "is this network healthy?", RELU_CHOICES, index=None, key="ex4_relu", horizontal=True,
+                      disabled=state["prediction"] is not None)
+    st.button("Lock in my prediction", key="ex4_lock", on_click=_lock, args=(choice,),
+              disabled=choice is None or state["prediction"] is not None, icon=":material/lock:")
+    if state["prediction"] is not None:
+        relu_run, relu_diag = compute.training(apply_fix(built, "relu"))
+        healthy = relu_diag.verdict == "healthy"
+        guessed = state["prediction"] == RELU_CHOICES[0]
+        (st.success if healthy == guessed else st.warning)(
+            f"With ReLU the verdict is **{relu_diag.verdict}** ({final_metrics(relu_run)['train_acc']:.0%} "
+            f"training accuracy). Your prediction was {'right' if healthy == guessed else 'wrong'}.")
+    _tick(state["prediction"] is not None, "**Predict** whether ReLU alone fixes it, then see.")
+
+    working = []
+    for fix in dict.fromkeys(state["tried"]):
+        fixed_run, fixed_diag = compute.training(apply_fix(built, fix))
+        acc = final_metrics(fixed_run)["train_acc"]
+        if fixed_diag.verdict == "healthy" and acc >= LEARNED_ACC:
+            working.append(f"`{fix}` ({FIX_LABELS[fix]}, {acc:.0%})")
+    _tick(bool(working), f"**Fix** it: after your prediction, pick a *Fix to compare* in the sidebar whose run is "
+                         f"healthy and reaches at least {LEARNED_ACC:.0%} training accuracy.")
+    if state["tried"] and not working:
+        st.caption("Tried so far: " + ", ".join(f"`{f}`" for f in dict.fromkeys(state["tried"]))
+                   + ". None of them is healthy at 90% yet.")
+    if working and read_ok and state["prediction"] is not None:
+        st.success("Exercise 4 complete: " + ", ".join(working) + " brought the gradient back.",
+                   icon=":material/celebration:")
