@@ -291,7 +291,7 @@ def test_a_corrected_url_never_overrides_a_later_move():
 def test_a_run_that_diverges_in_its_first_epoch_is_explained(page):
     """Largest init, deep and wide, one epoch: the run diverges before any gradient is recorded
     (this URL used to raise IndexError on /flow)."""
-    at = open_page(page, {"init": "large", "depth": "40", "width": "128", "epochs": "1", "n": "20"})
+    at = open_page(page, {"init": "large", "depth": "40", "width": "128", "epochs": "1", "n": "20", "act": "relu"})
     assert exceptions(at) == []
     assert any(e.value.startswith("Verdict: diverged") for e in at.error)
     assert "diverged during its first epoch" in texts(at)
