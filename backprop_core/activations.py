@@ -1,23 +1,66 @@
-"""Activation functions and their derivatives, in three flavours that must agree.
+"""Each activation phi and its derivative phi', side by side, in two flavours that must agree:
 
-- `scalar(name)` -> (phi, dphi) on Python floats, for the hand derivation;
-- `torch_fn(name)` -> phi on tensors (the forward pass of every model);
-- `torch_grad(name, z, h)` -> phi'(z) on tensors (the manual backward pass).
+- on Python floats, for the hand derivation: `scalar(name) -> (phi, dphi)`;
+- on tensors, for every model: `torch_fn(name)(z)` and `torch_grad(name, z, h)` with h = phi(z).
 
 Derivative conventions at kinks follow torch: relu'(0) = 0, leaky_relu'(0) = slope.
+
+This module never imports torch itself: the tensor functions use tensor methods and look up
+torch.nn.functional only when called. So the pages' server process, which never trains anything,
+can import the float flavour without loading torch.
 """
 from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
-
 LEAKY_SLOPE = 0.01
 HAND_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "linear")
 ALL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "linear")
+# Where a squashing activation is flat: |u| > 4 for sigmoid (slope < 0.018, 7% of its peak),
+# |u| > 2 for tanh (slope < 0.071). Units there pass almost no gradient.
+SATURATION_Z = {"sigmoid": 4.0, "tanh": 2.0}
 
 
+def _F():
+    from torch.nn import functional
+    return functional
+
+
+# ---------------------------------------------------------------- relu
+def relu(z: float) -> float:
+    return z if z > 0 else 0.0
+
+
+def relu_grad(z: float) -> float:
+    return 1.0 if z > 0 else 0.0
+
+
+def relu_t(z):
+    return z.relu()
+
+
+def relu_grad_t(z, h):
+    return (z > 0).to(z.dtype)
+
+
+# ---------------------------------------------------------------- leaky relu
+def leaky_relu(z: float) -> float:
+    return z if z > 0 else LEAKY_SLOPE * z
+
+
+def leaky_relu_grad(z: float) -> float:
+    return 1.0 if z > 0 else LEAKY_SLOPE
+
+
+def leaky_relu_t(z):
+    return _F().leaky_relu(z, LEAKY_SLOPE)
+
+
+def leaky_relu_grad_t(z, h):
+    return z.new_ones(()).where(z > 0, z.new_full((), LEAKY_SLOPE))
+
+
+# ---------------------------------------------------------------- sigmoid
 def sigmoid(z: float) -> float:
     """Logistic function, stable for large |z| (never overflows)."""
     if z >= 0:
@@ -26,14 +69,80 @@ def sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-_SCALAR = {
-    "relu": (lambda z: z if z > 0 else 0.0, lambda z: 1.0 if z > 0 else 0.0),
-    "leaky_relu": (lambda z: z if z > 0 else LEAKY_SLOPE * z,
-                   lambda z: 1.0 if z > 0 else LEAKY_SLOPE),
-    "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1.0 - sigmoid(z))),
-    "tanh": (math.tanh, lambda z: 1.0 - math.tanh(z) ** 2),
-    "linear": (lambda z: z, lambda z: 1.0),
-}
+def sigmoid_grad(z: float) -> float:
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def sigmoid_t(z):
+    return z.sigmoid()
+
+
+def sigmoid_grad_t(z, h):
+    return h * (1 - h)
+
+
+# ---------------------------------------------------------------- tanh
+def tanh(z: float) -> float:
+    return math.tanh(z)
+
+
+def tanh_grad(z: float) -> float:
+    return 1.0 - math.tanh(z) ** 2
+
+
+def tanh_t(z):
+    return z.tanh()
+
+
+def tanh_grad_t(z, h):
+    return 1 - h * h
+
+
+# ---------------------------------------------------------------- gelu (exact, erf form)
+def gelu_t(z):
+    return _F().gelu(z)
+
+
+def gelu_grad_t(z, h):
+    """z * Phi(z)  ->  Phi(z) + z * pdf(z)."""
+    cdf = 0.5 * (1 + (z / math.sqrt(2.0)).erf())
+    pdf = (-0.5 * z * z).exp() / math.sqrt(2 * math.pi)
+    return cdf + z * pdf
+
+
+# ---------------------------------------------------------------- elu (alpha = 1)
+def elu_t(z):
+    return _F().elu(z)
+
+
+def elu_grad_t(z, h):
+    """1 for z > 0, exp(z) = h + 1 otherwise."""
+    return z.new_ones(()).where(z > 0, h + 1)
+
+
+# ---------------------------------------------------------------- linear
+def linear(z: float) -> float:
+    return z
+
+
+def linear_grad(z: float) -> float:
+    return 1.0
+
+
+def linear_t(z):
+    return z
+
+
+def linear_grad_t(z, h):
+    return z.new_ones(()).expand_as(z)
+
+
+_SCALAR = {"relu": (relu, relu_grad), "leaky_relu": (leaky_relu, leaky_relu_grad),
+           "sigmoid": (sigmoid, sigmoid_grad), "tanh": (tanh, tanh_grad), "linear": (linear, linear_grad)}
+_TENSOR = {"relu": (relu_t, relu_grad_t), "leaky_relu": (leaky_relu_t, leaky_relu_grad_t),
+           "sigmoid": (sigmoid_t, sigmoid_grad_t), "tanh": (tanh_t, tanh_grad_t), "gelu": (gelu_t, gelu_grad_t),
+           "elu": (elu_t, elu_grad_t), "linear": (linear_t, linear_grad_t)}
 
 # LaTeX for phi'(z) shown on the hand page.
 DERIVATIVE_LATEX = {
@@ -52,38 +161,13 @@ def scalar(name: str):
     return _SCALAR[name]
 
 
-_TORCH_FN = {
-    "relu": F.relu,
-    "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_SLOPE),
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "gelu": F.gelu,
-    "elu": F.elu,
-    "linear": lambda z: z,
-}
-
-
 def torch_fn(name: str):
     """phi acting on tensors, elementwise."""
-    return _TORCH_FN[name]
+    return _TENSOR[name][0]
 
 
-def torch_grad(name: str, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+def torch_grad(name: str, z, h):
     """phi'(z) elementwise, given z and h = phi(z) (both shape (N, width))."""
-    if name == "relu":
-        return (z > 0).to(z.dtype)
-    if name == "leaky_relu":
-        return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE))
-    if name == "sigmoid":
-        return h * (1 - h)
-    if name == "tanh":
-        return 1 - h * h
-    if name == "gelu":  # exact (erf) GELU: z * Phi(z)  ->  Phi(z) + z * pdf(z)
-        cdf = 0.5 * (1 + torch.erf(z / math.sqrt(2.0)))
-        pdf = torch.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-        return cdf + z * pdf
-    if name == "elu":  # alpha = 1: 1 for z > 0, exp(z) = h + 1 otherwise
-        return torch.where(z > 0, torch.ones_like(z), h + 1)
-    if name == "linear":
-        return torch.ones_like(z)
-    raise KeyError(f"unknown activation {name!r}")
+    if name not in _TENSOR:
+        raise KeyError(f"unknown activation {name!r}")
+    return _TENSOR[name][1](z, h)

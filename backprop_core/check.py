@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -35,15 +34,18 @@ from backprop_core import hand
 from backprop_core.activations import scalar, torch_fn
 from backprop_core.manual import Bug, backward_pass
 from backprop_core.models import MLP
+from backprop_core.precision import (
+    FD_EPS,
+    NOISE_FACTOR,
+    ROUNDING_FACTOR,
+    UNDERFLOW,
+    UNIT_ROUNDOFF,
+    allowance,
+    fd_allowance,
+)
+from backprop_core.results import ModelReport
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24}
-DIGITS = {"float64": 16, "float32": 7}
-ROUNDING_FACTOR = 8.0          # allowance = 8 u m; the worst seen over 120 000 entries was 2 u m
-NOISE_FACTOR = 32.0            # deep mode: times the rounding noise measured on each tensor
-ILL_DIGITS = 2.0               # fewer correct float32 digits than this: the network is ill-conditioned
-FD_EPS = 1e-6                  # finite-difference step, always in float64
-UNDERFLOW = {"float64": 1e-300, "float32": 1e-30}   # float32 flushes values below ~1e-38 to 0
 HAND_PARAMS = [("W1", i, j) for i in range(2) for j in range(2)] + [("W2", 0, j) for j in range(2)]
 KINKED = ("relu", "leaky_relu")
 
@@ -52,19 +54,6 @@ def rel_err(a: float, b: float) -> float:
     """|a - b| / max(|a|, |b|), and 0 when both are 0."""
     denom = max(abs(a), abs(b))
     return abs(a - b) / denom if denom > 0 else 0.0
-
-
-def allowance(dtype: str, magnitude, reference_dtype: str = "float64"):
-    """ROUNDING_FACTOR · (u_dtype + u_reference) · magnitude: what rounding can explain when a
-    `dtype` computation is compared with a `reference_dtype` one."""
-    u = UNIT_ROUNDOFF[dtype] + UNIT_ROUNDOFF[reference_dtype]
-    return ROUNDING_FACTOR * u * magnitude + UNDERFLOW[dtype]
-
-
-def fd_allowance(loss: float, truth: float) -> float:
-    """How far a float64 central difference may be from the truth: the two losses' rounding
-    (16 u |L|) divided by 2 eps, plus 1e-5 of the value for the eps^2 truncation term."""
-    return 16 * UNIT_ROUNDOFF["float64"] * max(abs(loss), 1.0) / (2 * FD_EPS) + 1e-5 * abs(truth)
 
 
 # ---------------------------------------------------------------- the seed's two-layer net
@@ -213,25 +202,6 @@ def local_rounding(model: MLP, X: torch.Tensor, y: torch.Tensor) -> dict[str, to
     return {name: out[name] for name, _ in model.named_parameters()}
 
 
-@dataclass
-class ModelReport:
-    dtype: str
-    tensors: pd.DataFrame        # one row per parameter tensor: manual vs autograd in `dtype`
-    samples: pd.DataFrame        # sampled entries: manual, autograd, float64 finite difference
-    first_bad_layer: str | None  # first layer, in backward order (output first), that disagrees
-    float32_digits: float = 7.0  # correct digits float32 keeps on the worst tensor (log10 |g| / noise)
-
-    @property
-    def ill_conditioned(self) -> bool:
-        """Rounding is amplified so much that float32 keeps fewer than ILL_DIGITS correct digits on
-        some tensor; even float64 results (and finite differences) are then unreliable."""
-        return self.float32_digits < ILL_DIGITS
-
-    @property
-    def all_pass(self) -> bool:
-        return bool(self.tensors["pass"].all() and self.samples["pass"].all())
-
-
 def model_report(model: MLP, X: torch.Tensor, y: torch.Tensor, fd_samples: int = 24, seed: int = 0,
                  bug: Bug | None = None) -> ModelReport:
     """The manual backward pass vs autograd, both in the model's precision, for every tensor, and
@@ -297,9 +267,3 @@ def _fd_samples(model64, X64, y, manual, auto, truth, allowed, k, seed) -> pd.Da
                          "manual": m, "autograd": a, "finite_diff": fd, "pass": ok})
     return pd.DataFrame(rows)
 
-
-def precision_note(dtype: str) -> str:
-    """One line on what a precision can resolve."""
-    u = UNIT_ROUNDOFF[dtype]
-    return (f"{dtype} keeps about {DIGITS[dtype]} significant digits: every operation rounds to within "
-            f"u = {u:.1e} of its size.")

@@ -15,8 +15,15 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
-from backprop_core.data import DATASETS, N_RANGE
-from backprop_core.models import DEPTH_RANGE, INITS, NORMS, WIDTH_RANGE
+
+# The model and data choices (models.py and data.py read them from here; this module imports no torch)
+GENERATED_DATASETS = ("linear", "xor", "circles", "moons", "spirals", "blobs")
+DATASETS = GENERATED_DATASETS + ("custom",)       # custom: the learner's own points, in the URL key `pts`
+N_RANGE = (20, 5000)
+INITS = ("default", "xavier", "kaiming", "small", "large")
+NORMS = ("none", "batch", "layer")
+DEPTH_RANGE = (1, 64)
+WIDTH_RANGE = (2, 256)
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 FIXES = ("relu", "he", "xavier", "batchnorm", "layernorm", "residual", "lower_lr", "clip")
@@ -76,12 +83,24 @@ HAND_PARAMS: tuple[Param, ...] = (
           help="Hidden activation.", widget="select"),
 )
 
+WALK_STEPS = 15                      # 7 forward (z1 x2, h x2, z2, y_pred, L), then 8 chain-rule factors
+STEP_PARAM = Param("step", "Step", "int", 0, 0, WALK_STEPS, step=1, widget="slider",
+                   help="Walk through backprop: the forward pass node by node, the loss, then the backward "
+                        "pass one chain-rule factor at a time. 0 shows everything.")
+
 HAND_PRESETS: dict[str, dict[str, Any]] = {
     "seed demo": {},
     "exercise 1": dict(x1=2.0, x2=1.0, w1_11=0.2, w1_12=-0.3, w1_21=0.5, w1_22=0.4,
                        w2_1=0.6, w2_2=-0.7, y=0.0),
 }
 
+
+BUGS = ("no_act_grad", "no_transpose", "wrong_sign")          # mistakes to plant in the manual backward pass
+BUG_LABELS = {
+    "no_act_grad": "forgot the activation derivative",
+    "no_transpose": "missing transpose in dL/dW",
+    "wrong_sign": "wrong sign in dL/dz",
+}
 
 AUTOGRAD_PARAMS: tuple[Param, ...] = (
     Param("dtype", "Precision", "choice", "float64", choices=("float64", "float32"), widget="select",
@@ -94,8 +113,7 @@ AUTOGRAD_PARAMS: tuple[Param, ...] = (
     Param("deep_act", "Activation (deep mode)", "choice", "tanh", choices=ALL_ACTIVATIONS, widget="select"),
     Param("deep_norm", "Normalisation (deep mode)", "choice", "none", choices=NORMS, widget="select"),
     Param("deep_res", "Residual (deep mode)", "bool", False, widget="toggle"),
-    Param("bug", "Inject a mistake", "choice", "none",
-          choices=("none", "no_act_grad", "no_transpose", "wrong_sign"), widget="select",
+    Param("bug", "Inject a mistake", "choice", "none", choices=("none",) + BUGS, widget="select",
           help="A classic backprop bug, planted in the manual backward pass."),
     Param("bug_layer", "…at hidden layer", "int", 2, 1, 16, step=1, widget="slider"),
 )
@@ -139,7 +157,8 @@ TRAIN_PARAMS: tuple[Param, ...] = (
           help="Passes over the training set."),
     Param("seed", "Seed", "int", 11, 0, 9999, step=1, widget="slider", help="Seeds the weights and batch order."),
     Param("data", "Dataset", "choice", "linear", choices=DATASETS, widget="select",
-          help="linear is the seed's: label = x₀ + x₁ > 0."),
+          help="linear is the seed's: label = x₀ + x₁ > 0. custom: your own points (click the decision "
+               "surface, or upload a CSV)."),
     Param("n", "Training points", "int", 200, *N_RANGE, step=10, widget="slider",
           help="Training points (a quarter as many test points, at least 20)."),
     Param("noise", "Noise", "float", 0.0, 0.0, 1.0, step=0.05, widget="slider",
@@ -162,6 +181,9 @@ SWEEP_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 FIX_PARAM = Param("fix", "Fix to compare", "choice", "relu", choices=FIXES, widget="select",
                   help="The one change applied to the run on the right.")
+RANK_PARAM = Param("rank", "Try every fix and rank them", "bool", False, widget="toggle",
+                   help="Train the chosen run once with each fix (in parallel) and rank the results.")
+RANK_BUDGET_SECONDS = 2 * BUDGET_SECONDS   # all eight fixed runs together (two workers share them)
 
 PRESETS: dict[str, dict[str, Any]] = {
     "seed demo 3": dict(depth=1, width=10, act="relu", opt="adam", lr=0.1, epochs=60, seed=11,
@@ -182,12 +204,20 @@ def with_defaults(params: tuple[Param, ...], preset: Mapping[str, Any]) -> tuple
     return tuple(replace(p, default=preset.get(p.key, p.default)) for p in params)
 
 
+PAGE_PRESET = {"flow": "seed demo 3", "vanishing": "seed demo 4"}
+
+
+def page_train_params(page: str) -> tuple[Param, ...]:
+    """TRAIN_PARAMS with this page's defaults (/flow: seed demo 3, /vanishing: seed demo 4)."""
+    return with_defaults(TRAIN_PARAMS, PRESETS[PAGE_PRESET[page]])
+
+
 # ---------------------------------------------------------------- parsing and validation
-_SAFE = re.compile(r"[^A-Za-z0-9_.+\-]")
+_SAFE = re.compile(r"[^A-Za-z0-9_.+\- ]")
 
 
 def shown(raw: Any) -> str:
-    """A raw value made safe to print in a notice: only [A-Za-z0-9_.+-], at most 20 chars."""
+    """A raw value made safe to print in a notice: only [A-Za-z0-9_.+-] and spaces, at most 20 chars."""
     text = str(raw)
     safe = _SAFE.sub("?", text)[:20]
     return f"'{safe}'" + ("…" if len(text) > 20 else "")
@@ -212,6 +242,9 @@ def parse_one(p: Param, raw: Any) -> tuple[Any, str | None]:
         value, note = parse_one(p, raw[-1])
         extra = f"{p.key}: given {len(raw)} times; using the last"
         return value, (extra + (f" ({note})" if note else ""))
+    if p.kind == "points":
+        points, notes = parse_points(raw)
+        return points_text(points), ("; ".join(notes) or None)
     if p.kind == "choice":
         text = str(raw).strip().lower()
         if text in p.choices:
@@ -286,12 +319,18 @@ class TrainConfig:
     wd: float = 0.0
     clip: float = 0.0
     dseed: int = 11
+    pts: str = ""                 # data == "custom": the points, canonical `x1:x2:c,...` (see parse_points)
     snapshots: int = 11           # decision surfaces stored for the epoch scrubber
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """A config from validated control values. Custom data trains on all its points: n is their
+        number, and points are only kept when the dataset is custom."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        cfg = cls(**{k: v for k, v in values.items() if k in names})
+        if cfg.data != "custom":
+            return replace(cfg, pts="") if cfg.pts else cfg
+        return replace(cfg, n=len(parse_points(cfg.pts)[0]), noise=0.0, dseed=0)
 
     @classmethod
     def preset(cls, name: str, **changes) -> TrainConfig:
@@ -323,8 +362,102 @@ class TrainConfig:
                   f"{self.data} data, n = {self.n}, seed {self.seed}")
 
     @property
+    def custom(self) -> bool:
+        return self.data == "custom"
+
+    @property
     def batch_size(self) -> int:
         return self.n if self.batch <= 0 else min(self.batch, self.n)
+
+
+# ---------------------------------------------------------------- the learner's own points
+POINT_LIMIT = 100                 # at most this many points
+POINT_RANGE = 5.0                 # |x1|, |x2| <= this
+MAX_POINTS_TEXT = 4000            # longer `pts` values are cut before parsing
+PTS_PARAM = Param("pts", "Points (x₁:x₂:class, …)", "points", "", widget="text",
+                  help="Your own training points: x₁:x₂:class triples joined by commas, class 0 or 1, "
+                       f"|x| ≤ {POINT_RANGE:g}, at most {POINT_LIMIT}.")
+Point = tuple[float, float, int]
+
+
+def parse_points(raw: Any) -> tuple[list[Point], list[str]]:
+    """The valid points in a `pts` value and a notice for each kind of point dropped. Never raises."""
+    text = str(raw if not isinstance(raw, (list, tuple)) else (raw[-1] if raw else ""))
+    notices = []
+    if len(text) > MAX_POINTS_TEXT:
+        notices.append(f"pts: longer than {MAX_POINTS_TEXT} characters; the rest was ignored")
+        text = text[:MAX_POINTS_TEXT]
+    points, more = _points_from([item.split(":") for item in text.split(",") if item.strip()], "pts")
+    return points, notices + more
+
+
+def parse_csv(text: str) -> tuple[list[Point], list[str]]:
+    """Points from CSV text `x1,x2,label` (a header line is optional), and notices for the rows
+    dropped: not three numbers with label 0 or 1, outside the range, or beyond the limit."""
+    rows = [r for r in str(text).replace("\r", "\n").split("\n") if r.strip()]
+    if rows and not _is_number(rows[0].split(",")[0]):
+        rows = rows[1:]                                  # a header such as x1,x2,label
+    return _points_from([r.split(",") for r in rows[:10_000]], "CSV")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _points_from(items: list[list[str]], source: str) -> tuple[list[Point], list[str]]:
+    points, bad, far, notices = [], [], [], []
+    for i, fields_ in enumerate(items):
+        item = " ".join(f.strip() for f in fields_)
+        try:
+            if len(fields_) != 3:
+                raise ValueError
+            x1, x2, c = (float(f) for f in fields_)
+            if c not in (0.0, 1.0) or not (math.isfinite(x1) and math.isfinite(x2)):
+                raise ValueError
+        except (ValueError, OverflowError):
+            bad.append(f"#{i + 1} {shown(item)}")
+            continue
+        if abs(x1) > POINT_RANGE or abs(x2) > POINT_RANGE:
+            far.append(f"#{i + 1} {shown(item)}")
+            continue
+        points.append((round(x1, 3) + 0.0, round(x2, 3) + 0.0, int(c)))
+    if bad:
+        notices.append(f"{source}: dropped {_count(bad)} that {'are' if len(bad) > 1 else 'is'} not x1, x2, class "
+                       f"with class 0 or 1 ({_first(bad)})")
+    if far:
+        notices.append(f"{source}: dropped {_count(far)} outside |x| ≤ {POINT_RANGE:g} ({_first(far)})")
+    if len(points) > POINT_LIMIT:
+        notices.append(f"{source}: {len(points)} points; kept the first {POINT_LIMIT}")
+        points = points[:POINT_LIMIT]
+    return points, notices
+
+
+def _count(items: list) -> str:
+    return f"{len(items)} point{'s' if len(items) > 1 else ''}"
+
+
+def _first(items: list[str]) -> str:
+    return ", ".join(items[:3]) + (" …" if len(items) > 3 else "")
+
+
+def points_text(points: list[Point]) -> str:
+    """The canonical `pts` value: x1:x2:c triples joined by commas."""
+    return ",".join(f"{x1:g}:{x2:g}:{c}" for x1, x2, c in points)
+
+
+def custom_problem(points: list[Point]) -> str | None:
+    """Why these points cannot be trained on yet, or None."""
+    if len(points) < 2:
+        return (f"Your data has {len(points)} point{'s' if len(points) != 1 else ''}: add at least two, one of "
+                "each class, by clicking the plane below or uploading a CSV.")
+    if len({c for _, _, c in points}) < 2:
+        return (f"All {len(points)} points are class {points[0][2]}: a classifier needs both classes. Add a "
+                f"point of class {1 - points[0][2]}.")
+    return None
 
 
 def apply_fix(cfg: TrainConfig, fix: str) -> TrainConfig:

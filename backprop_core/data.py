@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-DATASETS = ("linear", "xor", "circles", "moons", "spirals", "blobs")
-N_RANGE = (20, 5000)
+from backprop_core.config import DATASETS, N_RANGE
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,17 @@ _MAKERS = {"linear": _linear, "xor": _xor, "circles": _circles, "moons": _moons,
            "spirals": _spirals, "blobs": _blobs}
 
 
-def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11) -> Dataset:
-    """n training points plus n_test_for(n) test points of the named set."""
+def custom_dataset(points) -> Dataset:
+    """The learner's own points, [(x1, x2, class), ...]: training and test set are the same points."""
+    X = torch.tensor([[x1, x2] for x1, x2, _ in points], dtype=torch.float32).reshape(-1, 2)
+    y = torch.tensor([c for _, _, c in points], dtype=torch.long)
+    return Dataset("custom", X, y, X, y)
+
+
+def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11, points=None) -> Dataset:
+    """n training points plus n_test_for(n) test points of the named set (custom: `points`)."""
+    if name == "custom":
+        return custom_dataset(points or [])
     if name not in _MAKERS:
         raise ValueError(f"data must be one of {', '.join(DATASETS)}; got {name!r}")
     lo, hi = N_RANGE
@@ -93,12 +101,15 @@ def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11) -> Datas
     return Dataset(name, X_train.float(), y_train, X_test.float(), y_test)
 
 
-def grid(X: torch.Tensor, steps: int = 50, margin: float = 0.5):
-    """A steps x steps grid over X's bounding box (plus margin).
+def grid(X: torch.Tensor, steps: int = 50, margin: float = 0.5, bounds: float | None = None):
+    """A steps x steps grid over X's bounding box (plus margin), or over [-bounds, bounds]^2.
 
     Returns (xs, ys, points): xs, ys of shape (steps,), points (steps * steps, 2), row-major in y."""
-    lo = X.min(0).values - margin
-    hi = X.max(0).values + margin
+    if bounds is not None:
+        lo, hi = torch.full((2,), -bounds), torch.full((2,), bounds)
+    else:
+        lo = X.min(0).values - margin
+        hi = X.max(0).values + margin
     xs = torch.linspace(lo[0].item(), hi[0].item(), steps)
     ys = torch.linspace(lo[1].item(), hi[1].item(), steps)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")

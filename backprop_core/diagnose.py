@@ -8,7 +8,7 @@ Thresholds (checked in this order; the first that holds is the verdict):
     vanishing   depth >= 2 and at initialisation the first hidden layer's mean|g| is
                 < VANISH_RATIO (1/100) of the last hidden layer's
     saturated   sigmoid/tanh, >= SATURATED_SHARE (50%) of hidden pre-activations sit in the
-                flat zone (see training.SATURATION_Z) at the last recorded epoch, and the net has
+                flat zone (see activations.SATURATION_Z) at the last recorded epoch, and the net has
                 not learned (final training accuracy < LEARNED_ACC, 90%). A confident, well-fitted
                 net also pushes tanh units into the flat zone; that alone is no pathology.
     dead units  ReLU and, at the last recorded epoch, on average >= DEAD_SHARE (50%) of the
@@ -23,8 +23,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from backprop_core.activations import SATURATION_Z
 from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
-from backprop_core.training import SATURATION_Z, RunResult
+from backprop_core.results import STAT_COLUMNS, RunResult
 
 VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
 SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE, LEARNED_ACC = 0.5, 0.5, 0.9, 0.9
@@ -60,11 +63,10 @@ def _sci(v: float) -> str:
 
 def gradient_ratio(run: RunResult, epoch: int = 0) -> float:
     """mean|dL/dW| of hidden layer 1 over that of the last hidden layer at `epoch`."""
-    ls = run.layer_stats
-    at = ls[(ls.epoch == epoch) & (ls.layer <= run.depth)].set_index("layer")["grad_mean_abs"]
-    if run.depth < 2 or len(at) < run.depth or not at.iloc[-1] > 0:
+    if run.depth < 2 or len(run.stats) <= epoch:
         return math.nan
-    return float(at.iloc[0] / at.iloc[-1])
+    g = run.column("grad_mean_abs")[epoch, :run.depth]
+    return float(g[0] / g[-1]) if g[-1] > 0 else math.nan
 
 
 FIX_ORDER = {
@@ -97,67 +99,76 @@ def _fixes(cfg: TrainConfig, verdict: str) -> list[Fix]:
     return out
 
 
+def _max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else math.nan
+
+
 def diagnose(run: RunResult) -> Diagnosis:
-    cfg, ls, es = run.config, run.layer_stats, run.epoch_stats
+    cfg, D = run.config, run.depth
     ratio = gradient_ratio(run)
-    hidden = ls[ls.layer <= run.depth]
-    last = hidden[hidden.epoch == hidden.epoch.max()] if len(hidden) else hidden
+    has_stats = len(run.stats) > 0
+    last = run.stats[-1, :D] if has_stats else None              # hidden layers at the last recorded epoch
+    loss = run.epoch_stats.train_loss.to_numpy()
+    acc = run.epoch_stats.train_acc.to_numpy()
     evidence: list[str] = []
 
     def verdict_of(v: str) -> Diagnosis:
         return Diagnosis(v, evidence, _fixes(cfg, v), ratio)
 
+    def col(name: str) -> np.ndarray:
+        return last[:, STAT_COLUMNS.index(name)]
+
     if run.diverged_at is not None:
         evidence.append(f"Training diverged at epoch {run.diverged_at}: the loss or the gradients "
                         f"became infinite or NaN, so everything after that epoch is missing.")
-        if len(ls):
-            evidence.append(f"The largest gradient norm before that was {_sci(ls.grad_norm.max())}.")
+        if has_stats:
+            evidence.append(f"The largest gradient norm before that was {_sci(_max(run.column('grad_norm')))}.")
         return verdict_of("diverged")
 
-    max_norm = float(ls.grad_norm.max()) if len(ls) else 0.0
-    blowup = (len(es) >= 2 and es.train_loss.iloc[-1] > LOSS_BLOWUP * es.train_loss.iloc[0])
+    max_norm = _max(run.column("grad_norm")) if has_stats else 0.0
+    blowup = len(loss) >= 2 and loss[-1] > LOSS_BLOWUP * loss[0]
     if (ratio > EXPLODE_RATIO) or max_norm > EXPLODE_NORM or blowup:
         if ratio > EXPLODE_RATIO:
-            evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {run.depth} at "
+            evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {D} at "
                             f"initialisation: it grows on the way down.")
         if max_norm > EXPLODE_NORM:
             evidence.append(f"A gradient norm reached {_sci(max_norm)} (threshold {_sci(EXPLODE_NORM)}).")
         if blowup:
-            evidence.append(f"The training loss rose from {es.train_loss.iloc[0]:.3g} to "
-                            f"{es.train_loss.iloc[-1]:.3g}.")
+            evidence.append(f"The training loss rose from {loss[0]:.3g} to {loss[-1]:.3g}.")
         return verdict_of("exploding")
 
     if ratio < VANISH_RATIO:
-        evidence.append(f"Layer 1 receives {_sci(ratio)} of the gradient of layer {run.depth} at "
+        evidence.append(f"Layer 1 receives {_sci(ratio)} of the gradient of layer {D} at "
                         f"initialisation (threshold {_sci(VANISH_RATIO)}): the early layers barely learn.")
-        sat = float(last.saturated.mean()) if cfg.act in SATURATION_Z and len(last) else 0.0
+        sat = float(col("saturated").mean()) if cfg.act in SATURATION_Z and has_stats else 0.0
         if sat > 0:
             evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
                             f"(|u| > {SATURATION_Z[cfg.act]:g}).")
         return verdict_of("vanishing")
 
-    learned = len(es) > 0 and float(es.train_acc.iloc[-1]) >= LEARNED_ACC
-    if cfg.act in SATURATION_Z and len(last):
-        sat = float(last.saturated.mean())
+    learned = len(acc) > 0 and float(acc[-1]) >= LEARNED_ACC
+    if cfg.act in SATURATION_Z and has_stats:
+        sat = float(col("saturated").mean())
         if sat >= SATURATED_SHARE and not learned:
             evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
                             f"(|u| > {SATURATION_Z[cfg.act]:g}, slope near 0) at the last epoch.")
             return verdict_of("saturated")
 
-    if cfg.act == "relu" and len(last):
-        worst = last.loc[last.dead.idxmax()]
-        if last.dead.mean() >= DEAD_SHARE or worst.dead >= DEAD_LAYER_SHARE:
-            evidence.append(f"{last.dead.mean():.0%} of the hidden units output 0 for every "
-                            f"training point (layer {int(worst.layer)}: {worst.dead:.0%}); dead units "
+    if cfg.act == "relu" and has_stats:
+        dead = col("dead")
+        worst = int(np.argmax(dead))
+        if dead.mean() >= DEAD_SHARE or dead[worst] >= DEAD_LAYER_SHARE:
+            evidence.append(f"{dead.mean():.0%} of the hidden units output 0 for every "
+                            f"training point (layer {worst + 1}: {dead[worst]:.0%}); dead units "
                             f"pass no gradient, so they never recover.")
             return verdict_of("dead units")
 
     if not math.isnan(ratio):
-        evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {run.depth} at "
+        evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {D} at "
                         f"initialisation (healthy band {_sci(VANISH_RATIO)}..{_sci(EXPLODE_RATIO)}).")
     else:
         evidence.append("With one hidden layer there is no depth for gradients to vanish over.")
-    if len(es):
-        evidence.append(f"Final training loss {es.train_loss.iloc[-1]:.3g}, accuracy "
-                        f"{es.train_acc.iloc[-1]:.0%}.")
+    if len(loss):
+        evidence.append(f"Final training loss {loss[-1]:.3g}, accuracy {acc[-1]:.0%}.")
     return verdict_of("healthy")

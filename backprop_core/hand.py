@@ -185,3 +185,61 @@ def _dL_dypred(y_pred: float, y: float, dypred_dz2: float) -> float:
         diff = y_pred - y
         return math.copysign(math.inf, diff) if diff != 0 else 0.0
     return (y_pred - y) / dypred_dz2
+
+
+@dataclass(frozen=True)
+class WalkStep:
+    """One step of the walk through the graph: what is computed, from what, with which numbers.
+
+    `nodes` are the graph nodes whose value (forward) or gradient (backward) this step produces;
+    `inputs` the nodes it reads (the edges between them are highlighted)."""
+    key: str
+    phase: str              # "forward" or "backward"
+    title: str
+    latex: tuple[str, ...]  # LaTeX lines: the formula, then it with this example's numbers, then the value
+    nodes: tuple[str, ...]
+    inputs: tuple[str, ...]
+
+
+def walkthrough(r: HandResult, x: Vector, W1: Matrix, W2: Matrix, y: float, activation: str) -> list[WalkStep]:
+    """The forward pass node by node, the loss, then the backward pass one chain-rule factor at a
+    time (the eight `steps`). Node names follow the graph: x{i}, W1_{i}{j}, z1_{j}, h{j}, W2_{j},
+    z2, yp, y, L."""
+    w2 = W2[0]
+    fwd = []
+    for j in range(2):
+        fwd.append(WalkStep(f"z1_{j}", "forward", f"Hidden unit {j + 1} sums its weighted inputs",
+                            (rf"z_1[{j + 1}] = x_1 W_1[1][{j + 1}] + x_2 W_1[2][{j + 1}]",
+                             rf"= {fmt(x[0])} \times {fmt(W1[0][j])} + {fmt(x[1])} \times {fmt(W1[1][j])}",
+                             rf"= {fmt(r.z1[j])}"),
+                            (f"z1_{j}",), ("x0", "x1", f"W1_0{j}", f"W1_1{j}")))
+    for j in range(2):
+        fwd.append(WalkStep(f"h{j}", "forward", f"Hidden unit {j + 1} applies {activation}",
+                            (rf"h[{j + 1}] = \phi(z_1[{j + 1}])", rf"= \phi({fmt(r.z1[j])})", rf"= {fmt(r.h[j])}"),
+                            (f"h{j}",), (f"z1_{j}",)))
+    fwd.append(WalkStep("z2", "forward", "The output sums the weighted hidden units",
+                        (r"z_2 = h[1] W_2[1] + h[2] W_2[2]",
+                         rf"= {fmt(r.h[0])} \times {fmt(w2[0])} + {fmt(r.h[1])} \times {fmt(w2[1])}",
+                         rf"= {fmt(r.z2)}"), ("z2",), ("h0", "h1", "W2_0", "W2_1")))
+    fwd.append(WalkStep("yp", "forward", "The sigmoid turns the logit into a probability",
+                        (r"\hat y = \sigma(z_2)", rf"= \sigma({fmt(r.z2)})", rf"= {fmt(r.y_pred)}"), ("yp",), ("z2",)))
+    fwd.append(WalkStep("L", "forward", "The loss compares the prediction with the target",
+                        (r"L = -[y \log \hat y + (1-y)\log(1-\hat y)]",
+                         rf"= -[{fmt(y)} \log {fmt(r.y_pred)} + {fmt(1 - y)} \log {fmt(1 - r.y_pred)}]",
+                         rf"= {fmt(r.loss)}"), ("L",), ("yp", "y")))
+    w1_nodes = ("W1_00", "W1_01", "W1_10", "W1_11")
+    where = {"dL_dypred": (("yp",), ("L",)), "dypred_dz2": (("z2",), ("yp",)), "dL_dz2": (("z2",), ("yp",)),
+             "dL_dW2": (("W2_0", "W2_1"), ("z2",)), "dL_dh": (("h0", "h1"), ("z2",)),
+             "dh_dz1": (("z1_0", "z1_1"), ("h0", "h1")), "dL_dz1": (("z1_0", "z1_1"), ("h0", "h1")),
+             "dL_dW1": (w1_nodes, ("z1_0", "z1_1"))}
+    bwd = [WalkStep(s.key, "backward", s.intuition,
+                    (rf"{s.symbol} = {s.formula}", rf"= {s.substituted}", rf"= {to_latex(s.value)}"), *where[s.key])
+           for s in r.steps]
+    return fwd + bwd
+
+
+def known_after(walk: list[WalkStep], step: int) -> tuple[set[str], set[str]]:
+    """(keys of the values, keys of the gradients) computed once `step` steps are done; step 0 means
+    everything."""
+    done = walk if step <= 0 else walk[:step]
+    return ({s.key for s in done if s.phase == "forward"}, {s.key for s in done if s.phase == "backward"})

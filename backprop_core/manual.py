@@ -21,14 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from backprop_core.activations import torch_fn, torch_grad
+from backprop_core.config import BUG_LABELS, BUGS  # noqa: F401  (the planted mistakes)
 from backprop_core.models import MLP
-
-BUGS = ("no_act_grad", "no_transpose", "wrong_sign")
-BUG_LABELS = {
-    "no_act_grad": "forgot the activation derivative",
-    "no_transpose": "missing transpose in dL/dW",
-    "wrong_sign": "wrong sign in dL/dz",
-}
 
 
 @dataclass(frozen=True)
@@ -58,14 +52,41 @@ class ManualPass:
     caches: list[LayerCache] = field(default_factory=list)
 
 
-def _norm_dim(block) -> int:
-    """BatchNorm normalises each feature over the batch (dim 0); LayerNorm each sample (dim 1)."""
-    return 0 if isinstance(block.norm, torch.nn.BatchNorm1d) else 1
+@dataclass(frozen=True)
+class _Layer:
+    """What one hidden layer's forward and backward need, looked up once per model: nn.Module
+    attribute access costs a microsecond each, and a step makes dozens of them."""
+    prefix: str
+    W: torch.Tensor
+    b: torch.Tensor
+    norm: torch.nn.Module | None
+    bn: bool
+    gamma: torch.Tensor | None
+    beta: torch.Tensor | None
+    act: str
+    phi: object
+    residual: bool
 
 
-def _norm_forward(block, z: torch.Tensor, update_running: bool):
-    norm = block.norm
-    dim = _norm_dim(block)
+def _plan(model: MLP) -> tuple[list[_Layer], list[str]]:
+    """(layers, parameter names in named_parameters() order), cached on the model."""
+    plan = model.__dict__.get("_manual_plan")
+    if plan is None:
+        layers = []
+        for i, block in enumerate(model.hidden):
+            norm = block.norm
+            layers.append(_Layer(f"hidden.{i}", block.linear.weight, block.linear.bias, norm,
+                                 isinstance(norm, torch.nn.BatchNorm1d),
+                                 None if norm is None else norm.weight, None if norm is None else norm.bias,
+                                 block.activation, torch_fn(block.activation), block.residual))
+        plan = (layers, [name for name, _ in model.named_parameters()])
+        model.__dict__["_manual_plan"] = plan
+    return plan
+
+
+def _norm_forward(layer: _Layer, z: torch.Tensor, update_running: bool):
+    """BatchNorm (statistics over the batch, dim 0) or LayerNorm (over features, dim 1)."""
+    norm, dim = layer.norm, 0 if layer.bn else 1
     mu = z.mean(dim, keepdim=True)
     var = z.var(dim, unbiased=False, keepdim=True)
     inv_std = torch.rsqrt(var + norm.eps)
@@ -75,50 +96,50 @@ def _norm_forward(block, z: torch.Tensor, update_running: bool):
         norm.running_mean.mul_(1 - m).add_(m * mu.squeeze(0))
         norm.running_var.mul_(1 - m).add_(m * var.squeeze(0) * n / max(n - 1, 1))
         norm.num_batches_tracked.add_(1)
-    return zhat * norm.weight + norm.bias, zhat, inv_std, dim
+    return zhat * layer.gamma + layer.beta, zhat, inv_std
 
 
 @torch.no_grad()
 def predict(model: MLP, X: torch.Tensor) -> torch.Tensor:
     """Logits in eval semantics (BatchNorm uses its running statistics), without nn.Module calls
-    or train()/eval() switches: the cheap path for per-epoch evaluation."""
+    or train()/eval() switches: the cheap path for evaluation."""
     a = X
-    for block in model.hidden:
-        z = F.linear(a, block.linear.weight, block.linear.bias)
-        if isinstance(block.norm, torch.nn.BatchNorm1d):
-            n = block.norm
-            z = (z - n.running_mean) * torch.rsqrt(n.running_var + n.eps) * n.weight + n.bias
-        elif block.norm is not None:
-            z = _norm_forward(block, z, False)[0]
-        h = torch_fn(block.activation)(z)
-        a = a + h if block.residual else h
+    for layer in _plan(model)[0]:
+        z = F.linear(a, layer.W, layer.b)
+        if layer.bn:
+            n = layer.norm
+            z = (z - n.running_mean) * torch.rsqrt(n.running_var + n.eps) * layer.gamma + layer.beta
+        elif layer.norm is not None:
+            z = _norm_forward(layer, z, False)[0]
+        h = layer.phi(z)
+        a = a + h if layer.residual else h
     return F.linear(a, model.out.weight, model.out.bias)
 
 
 def forward(model: MLP, X: torch.Tensor, update_running: bool = False):
     """Forward pass in train-mode semantics (batch statistics); returns (logits, caches)."""
     caches, a = [], X
-    for block in model.hidden:
-        z = F.linear(a, block.linear.weight, block.linear.bias)     # fused a W^T + b
+    for layer in _plan(model)[0]:
+        z = F.linear(a, layer.W, layer.b)                 # fused a W^T + b
         zhat = inv_std = None
-        if block.norm is not None:
-            u, zhat, inv_std, _ = _norm_forward(block, z, update_running)
+        if layer.norm is not None:
+            u, zhat, inv_std = _norm_forward(layer, z, update_running)
         else:
             u = z
-        h = torch_fn(block.activation)(u)
+        h = layer.phi(u)
         caches.append(LayerCache(a, z, u, h, zhat, inv_std))
-        a = a + h if block.residual else h
+        a = a + h if layer.residual else h
     logits = F.linear(a, model.out.weight, model.out.bias)
     return logits, caches
 
 
-def _norm_backward(block, du, cache, prefix, grads):
+def _norm_backward(layer: _Layer, du, cache, grads):
     """BatchNorm/LayerNorm backward: dz = inv_std * (g - mean(g) - zhat * mean(g * zhat)),
     g = du * gamma, means over the normalised axis."""
-    dim = _norm_dim(block)
-    grads[f"{prefix}.norm.weight"] = (du * cache.zhat).sum(0)
-    grads[f"{prefix}.norm.bias"] = du.sum(0)
-    g = du * block.norm.weight
+    dim = 0 if layer.bn else 1
+    grads[f"{layer.prefix}.norm.weight"] = (du * cache.zhat).sum(0)
+    grads[f"{layer.prefix}.norm.bias"] = du.sum(0)
+    g = du * layer.gamma
     return cache.inv_std * (g - g.mean(dim, keepdim=True)
                             - cache.zhat * (g * cache.zhat).mean(dim, keepdim=True))
 
@@ -129,40 +150,44 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
     """Loss, gradients of every parameter and the per-layer signals dL/dz, by hand.
 
     X: (N, in_dim) in the model's dtype; y: (N,) integer labels."""
+    layers, names = _plan(model)
     logits, caches = forward(model, X, update_running)
     n = X.shape[0]
     log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    loss = -log_p[torch.arange(n), y].mean()
+    target = y[:, None]
+    loss = -log_p.gather(1, target).mean()
     dlogits = log_p.exp()
-    dlogits[torch.arange(n), y] -= 1
+    dlogits.scatter_add_(1, target, dlogits.new_full((n, 1), -1.0))      # softmax - onehot
     dlogits /= n
 
-    a_top = caches[-1].h if not model.hidden[-1].residual else caches[-1].a_in + caches[-1].h
+    a_top = caches[-1].h if not layers[-1].residual else caches[-1].a_in + caches[-1].h
+    W_out = model.out.weight
     grads = {"out.weight": dlogits.T @ a_top, "out.bias": dlogits.sum(0)}
-    da = dlogits @ model.out.weight
+    da = dlogits @ W_out
     signals = [dlogits]
-    for i in range(len(model.hidden) - 1, -1, -1):
-        block, cache, prefix = model.hidden[i], caches[i], f"hidden.{i}"
+    for i in range(len(layers) - 1, -1, -1):
+        layer, cache = layers[i], caches[i]
         layer_bug = bug.kind if bug is not None and bug.layer == i + 1 else None
         if layer_bug == "no_act_grad":
             du = da
-        elif block.activation == "relu":   # da * 1[u > 0], as one fused kernel
+        elif layer.act == "relu":   # da * 1[u > 0], as one fused kernel
             du = torch.ops.aten.threshold_backward(da, cache.u, 0)
         else:
-            du = da * torch_grad(block.activation, cache.u, cache.h)
+            du = da * torch_grad(layer.act, cache.u, cache.h)
         cache.du = du
-        dz = _norm_backward(block, du, cache, prefix, grads) if block.norm is not None else du
+        dz = _norm_backward(layer, du, cache, grads) if layer.norm is not None else du
         if layer_bug == "wrong_sign":
             dz = -dz
         dW = dz.T @ cache.a_in
         if layer_bug == "no_transpose" and dW.shape[0] == dW.shape[1]:
             dW = dW.T
-        grads[f"{prefix}.linear.weight"] = dW
-        grads[f"{prefix}.linear.bias"] = dz.sum(0)
-        signals.insert(0, dz)
-        da_in = dz @ block.linear.weight
-        da = da_in + da if block.residual else da_in
-    ordered = {name: grads[name] for name, _ in model.named_parameters()}
+        grads[f"{layer.prefix}.linear.weight"] = dW
+        grads[f"{layer.prefix}.linear.bias"] = dz.sum(0)
+        signals.append(dz)
+        da_in = dz @ layer.W
+        da = da_in + da if layer.residual else da_in
+    signals.reverse()                                   # dL/dz for layers 1..D, then dL/dlogits
+    ordered = {name: grads[name] for name in names}
     return ManualPass(loss=loss, logits=logits, grads=ordered, signals=signals, caches=caches)
 
 

@@ -14,12 +14,9 @@ import torch
 from torch import nn
 
 from backprop_core.activations import ALL_ACTIVATIONS, torch_fn
+from backprop_core.config import DEPTH_RANGE, INITS, NORMS, WIDTH_RANGE
 
-INITS = ("default", "xavier", "kaiming", "small", "large")
 _GLOBAL_RNG_LOCK = threading.Lock()
-NORMS = ("none", "batch", "layer")
-DEPTH_RANGE = (1, 64)
-WIDTH_RANGE = (2, 256)
 
 
 def gain(activation: str) -> float:

@@ -1,64 +1,60 @@
-"""Cached calls into backprop_core. Caches are keyed on plain, validated config values and
-bounded (max_entries), so memory cannot grow with the number of learners or URLs."""
+"""Where the pages' computations run: worker processes (both cores, outside the server's GIL) behind
+bounded, single-flight caches keyed on plain, validated config values.
+
+- Workers: BACKPROP_LAB_WORKERS processes (default: one per core), forked from a server process that
+  has imported torch once. 0 runs every job in the calling thread (the AppTest suite does that).
+- Caches: a result is computed once however many sessions ask for it at the same moment, and
+  memory is bounded (runs by total size, the rest by count), so it cannot grow with the number of
+  learners or URLs.
+- Progress: a worker reports (done, total) of its job in shared memory; the waiting page turns it
+  into a progress bar.
+
+This module imports no torch (tests/test_server_process.py checks it).
+"""
 from __future__ import annotations
 
-import hashlib
-import json
+import itertools
+import multiprocessing
+import os
+import sys
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import astuple
 
-import pyarrow as pa
-import streamlit as st
+from backprop_core import jobs
+from backprop_core.config import TrainConfig, estimate_seconds
 
-from backprop_core import check, sweep
-from backprop_core.config import TrainConfig
-from backprop_core.data import make_dataset
-from backprop_core.diagnose import Diagnosis, diagnose
-from backprop_core.manual import Bug
-from backprop_core.models import build_mlp
-from backprop_core.training import RunResult, train
-from dashboard import charts
+Progress = Callable[[int, int], None] | None
+WORKERS = int(os.environ.get("BACKPROP_LAB_WORKERS", os.cpu_count() or 1))
+POLL_SECONDS = 0.1
 
 
-def _train_with_progress(cfg: TrainConfig) -> tuple[RunResult, Diagnosis]:
-    """Train with a progress bar that advances every few epochs, then remove it."""
-    bar = st.progress(0.0, text="Training the network…")
-    step = max(1, cfg.epochs // 20)
-
-    def on_epoch(epoch: int, total: int) -> None:
-        if epoch % step == 0 or epoch == total:
-            bar.progress(epoch / total, text=f"Training the network… epoch {epoch}/{total}")
-
-    try:
-        run = train(cfg, on_epoch=on_epoch)
-    finally:
-        bar.empty()
-    return run, diagnose(run)
-
-
-def training(cfg: TrainConfig) -> tuple[RunResult, Diagnosis]:
-    """The instrumented run and its diagnosis for a validated config (cached, single-flight).
-
-    Runs are kept as objects and never mutated by the pages, so a hit costs nothing; st.cache_data
-    would unpickle a copy of the whole run on every rerun (bench/RESULTS.md)."""
-    return RUNS.get_or_compute(astuple(cfg), lambda: _train_with_progress(cfg))
-
-
+# ---------------------------------------------------------------- caches
 class BoundedCache:
     """A thread-safe, single-flight LRU dict for plain-keyed results.
 
-    - bounded: at most `max_entries` values; the least recently used is dropped;
-    - single-flight: when many sessions ask for the same missing key at once, one computes and
-      the others wait for it (30 learners opening one link do the work once, not 30 times);
-    - stores only the result: unlike st.cache_data it replays no elements, so a progress bar
-      drawn by the computation is fine."""
+    - bounded: at most `max_entries` values, and at most `max_bytes` by `size_of`; the least
+      recently used go first;
+    - single-flight: when many sessions ask for the same missing key at once, one computes and the
+      others wait for it (30 learners opening one link do the work once, not 30 times)."""
 
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int, max_bytes: float = float("inf"), size_of: Callable = lambda v: 0):
+        self.max_entries, self.max_bytes, self.size_of = max_entries, max_bytes, size_of
         self._data: OrderedDict = OrderedDict()
+        self._sizes: dict = {}
         self._lock = threading.Lock()
         self._inflight: dict = {}
+
+    def get(self, key):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
 
     def get_or_compute(self, key, compute):
         with self._lock:
@@ -79,8 +75,11 @@ class BoundedCache:
             value = compute()
             with self._lock:
                 self._data[key] = value
-                while len(self._data) > self.max_entries:
-                    self._data.popitem(last=False)
+                self._sizes[key] = self.size_of(value)
+                while len(self._data) > self.max_entries or (
+                        len(self._data) > 1 and sum(self._sizes.values()) > self.max_bytes):
+                    old, _ = self._data.popitem(last=False)
+                    self._sizes.pop(old, None)
             return value
         finally:
             with self._lock:
@@ -90,76 +89,178 @@ class BoundedCache:
     def __len__(self) -> int:
         return len(self._data)
 
-
-RUNS = BoundedCache(max_entries=48)      # a run of the largest allowed size is a few MB
-SWEEPS = BoundedCache(max_entries=16)
-
-
-def depth_sweep(max_depth, activations, inits, seeds, progress=None):
-    """The depth sweep (cached by its plain arguments; `progress` runs only on a miss)."""
-    key = (int(max_depth), tuple(activations), tuple(inits), int(seeds))
-    return SWEEPS.get_or_compute(key, lambda: sweep.depth_sweep(*key, on_progress=progress))
+    def nbytes(self) -> int:
+        return int(sum(self._sizes.values()))
 
 
-SPECS = BoundedCache(max_entries=384)   # ~8 charts per run: the last ~48 runs' charts
+def _run_size(value) -> int:
+    run, _ = value
+    arrays = [run.stats, run.metrics, run.X_train, *run.surfaces.values(), *run.grad_hist.values()]
+    return sum(a.nbytes for a in arrays) + 20_000
 
 
-def _arrow_bytes(rows: list[dict]) -> bytes:
-    table = pa.Table.from_pylist(rows)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+RUNS = BoundedCache(max_entries=256, max_bytes=200e6, size_of=_run_size)
+RESULTS = BoundedCache(max_entries=128)          # ledgers, model reports, sweeps, fix rows
 
 
-def _compile(chart_obj) -> tuple[str, dict[str, bytes]]:
-    """(spec JSON without data, {dataset name: Arrow IPC bytes}). Inline `data.values` become
-    named datasets, so Streamlit ships the bytes as they are on every rerun."""
-    spec = charts.to_spec(chart_obj)
-    datasets = {name: _arrow_bytes(rows) for name, rows in spec.pop("datasets", {}).items()}
-
-    def name_inline(node):
-        if isinstance(node, dict):
-            data = node.get("data")
-            if isinstance(data, dict) and isinstance(data.get("values"), list):
-                raw = _arrow_bytes(data["values"])
-                # content-addressed, like Altair's own names: the browser keeps datasets by name,
-                # so two charts on a page must never share a name for different data
-                name = "data-" + hashlib.sha1(raw).hexdigest()[:20]
-                datasets[name] = raw
-                node["data"] = {"name": name}
-            for value in node.values():
-                name_inline(value)
-        elif isinstance(node, list):
-            for value in node:
-                name_inline(value)
-
-    name_inline(spec)
-    return json.dumps(spec), datasets
+# ---------------------------------------------------------------- workers
+_progress = None          # in a worker: shared doubles, three per worker: job id, done, total
+_slot = None
 
 
-def chart(container, key: tuple, build, width: str = "stretch") -> None:
-    """Draw a chart whose Vega-Lite spec is a pure function of `key` (plain values: the run's
-    config, the chart's name and arguments). The Altair chart is built, converted and its data
-    serialised to Arrow once; later reruns reuse both, so a revisited view costs no chart work."""
-    text, datasets = SPECS.get_or_compute(key, lambda: _compile(build()))
-    spec = json.loads(text)
-    spec["datasets"] = dict(datasets)
-    container.vega_lite_chart(spec=spec, width=width)
+def _init_worker(progress, counter) -> None:
+    global _progress, _slot
+    with counter.get_lock():
+        _slot = counter.value
+        counter.value += 1
+    _progress = progress
+    jobs.warm()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def ledger(x: tuple, W1: tuple, W2: tuple, y: float, act: str, dtype: str):
-    return check.two_layer_ledger(list(x), [list(r) for r in W1], [list(r) for r in W2], y, act, dtype)
+def _report(job_id: int, done: int, total: int) -> None:
+    base = 3 * _slot
+    _progress[base:base + 3] = [float(job_id), float(done), float(total)]
 
 
-@st.cache_data(max_entries=32, show_spinner="Checking gradients…")
-def model_report(depth: int, width: int, act: str, norm: str, residual: bool, dtype: str,
-                 bug: str, bug_layer: int) -> check.ModelReport:
-    dt = check.DTYPES[dtype]
-    model = build_mlp(depth, width, act, "default", norm, residual, seed=0, dtype=dt)
-    data = make_dataset("linear", 64, 0.0, 11)
-    the_bug = Bug(bug, min(bug_layer, depth)) if bug != "none" else None
-    return check.model_report(model, data.X_train.to(dt), data.y_train, fd_samples=24, seed=0, bug=the_bug)
+def _in_worker(job_id: int, name: str, args: tuple):
+    report = (lambda done, total: _report(job_id, done, total)) if name in jobs.WITH_PROGRESS else None
+    return jobs.JOBS[name](*args, **({"progress": report} if report else {}))
 
 
+def _workers_skip_main() -> None:
+    """Worker processes must not re-run the page script. Streamlit runs each page as a module named
+    __main__ with the script's __file__, and multiprocessing would re-import that in every new
+    worker (running the app, and the warm-up, a second time there). The workers need nothing from
+    it, so their start-up data leaves it out."""
+    from multiprocessing import spawn
+    if getattr(spawn.get_preparation_data, "skips_main", False):
+        return
+    original = spawn.get_preparation_data
+
+    def get_preparation_data(name):
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data.skips_main = True
+    spawn.get_preparation_data = get_preparation_data
+
+
+class Workers:
+    """A process pool started on first use (or by `warm_up`)."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._progress = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                _workers_skip_main()
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["backprop_core.jobs", "torch", "backprop_core.training"])
+                self._progress = ctx.Array("d", 3 * self.count, lock=False)
+                counter = ctx.Value("i", 0)
+                self._pool = ProcessPoolExecutor(self.count, mp_context=ctx, initializer=_init_worker,
+                                                 initargs=(self._progress, counter))
+            return self._pool
+
+    def call(self, name: str, *args, progress: Progress = None):
+        """Run job `name` in a worker and wait for it; `progress(done, total)` while it runs."""
+        if self.count == 0:
+            kwargs = {"progress": progress} if name in jobs.WITH_PROGRESS and progress else {}
+            return jobs.JOBS[name](*args, **kwargs)
+        job_id = next(self._ids)
+        future = self.pool().submit(_in_worker, job_id, name, args)
+        while True:
+            try:
+                return future.result(timeout=POLL_SECONDS)
+            except FutureTimeout:
+                if progress is not None:
+                    self._report_progress(job_id, progress)
+
+    def call_many(self, name: str, arg_list: list[tuple], progress: Progress = None) -> list:
+        """Run job `name` once per argument tuple, all at once across the workers; progress(k, n)
+        counts finished jobs."""
+        if self.count == 0:
+            out = []
+            for k, args in enumerate(arg_list):
+                out.append(jobs.JOBS[name](*args))
+                if progress is not None:
+                    progress(k + 1, len(arg_list))
+            return out
+        futures = [self.pool().submit(_in_worker, next(self._ids), name, args) for args in arg_list]
+        while True:
+            done = sum(f.done() for f in futures)
+            if progress is not None:
+                progress(done, len(futures))
+            if done == len(futures):
+                return [f.result() for f in futures]
+            time.sleep(POLL_SECONDS)
+
+    def _report_progress(self, job_id: int, progress) -> None:
+        values = list(self._progress)
+        for slot in range(self.count):
+            if values[3 * slot] == job_id and values[3 * slot + 2] > 0:
+                progress(int(values[3 * slot + 1]), int(values[3 * slot + 2]))
+
+    def warm_up(self) -> None:
+        """Start every worker now (each imports torch), so the first learner does not wait."""
+        if self.count:
+            futures = [self.pool().submit(jobs.warm) for _ in range(self.count)]
+            for f in futures:
+                f.result()
+
+
+WORKERS_POOL = Workers(WORKERS)
+
+
+# ---------------------------------------------------------------- what the pages call
+def training(cfg: TrainConfig, progress: Progress = None):
+    """(RunResult, Diagnosis) for a validated config: cached, single-flight, in a worker."""
+    return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("run", cfg, progress=progress))
+
+
+def cached_training(cfg: TrainConfig):
+    """The run if it is already cached, else None (never computes)."""
+    return RUNS.get(astuple(cfg))
+
+
+def slow(cfg: TrainConfig) -> bool:
+    """Worth a progress bar: about half a second of training or more."""
+    return estimate_seconds(cfg) > 0.5
+
+
+def job(name: str, *args, progress: Progress = None):
+    """Any other job, cached by its name and plain arguments."""
+    return RESULTS.get_or_compute((name, *args), lambda: WORKERS_POOL.call(name, *args, progress=progress))
+
+
+def many(name: str, arg_list: list[tuple], progress: Progress = None) -> list:
+    """Job `name` for each argument tuple: cached ones from the cache, the rest in parallel."""
+    results = {args: RESULTS.get((name, *args)) for args in arg_list}
+    missing = [args for args, value in results.items() if value is None]
+    if missing:
+        for args, value in zip(missing, WORKERS_POOL.call_many(name, missing, progress), strict=True):
+            results[args] = RESULTS.get_or_compute((name, *args), lambda value=value: value)
+    return [results[args] for args in arg_list]
+
+
+def warm_up(configs: list[TrainConfig]) -> None:
+    """Start the workers, then compute the views that shared links open first (presets and page
+    defaults), in a background thread of the server."""
+    if WORKERS_POOL.count == 0:          # jobs run inline (tests): nothing to warm
+        return
+
+    def work():
+        started = time.perf_counter()
+        WORKERS_POOL.warm_up()
+        for cfg in configs:
+            training(cfg)
+        print(f"backprop-lab: workers ready and {len(configs)} views warm in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    threading.Thread(target=work, name="backprop-lab-warm-up", daemon=True).start()

@@ -13,7 +13,18 @@ from typing import Any
 
 import streamlit as st
 
-from backprop_core.config import HAND_PARAMS, STREAMLIT_KEYS, Param, over_budget, parse_one, shown, unknown_notice
+from backprop_core import codegen
+from backprop_core.config import (
+    HAND_PARAMS,
+    MAX_POINTS_TEXT,
+    STREAMLIT_KEYS,
+    Param,
+    over_budget,
+    parse_one,
+    shown,
+    unknown_notice,
+)
+from dashboard import compute
 
 _APPLIED_KEY = "_applied_url"
 
@@ -66,6 +77,8 @@ def widget(p: Param, container=None, label: str | None = None) -> Any:
     session_state then wins; .streamlit/config.toml silences Streamlit's duplication warning.)"""
     c = container if container is not None else st
     kw: dict[str, Any] = dict(key=p.key, bind="query-params", help=p.help or None, label=label or p.label)
+    if p.kind == "points":
+        return c.text_area(value=p.default, height=80, max_chars=MAX_POINTS_TEXT, **kw)
     if p.kind == "choice":
         return c.selectbox(options=p.choices, index=p.choices.index(p.default), **kw)
     if p.kind == "bool":
@@ -79,8 +92,89 @@ def widget(p: Param, container=None, label: str | None = None) -> Any:
     return c.number_input(min_value=lo, max_value=hi, value=float(p.default), step=step, format="%.4g", **kw)
 
 
-def widgets(params: Iterable[Param], container=None) -> dict[str, Any]:
-    return {p.key: widget(p, container) for p in params}
+def widgets(params: Iterable[Param], container=None, hidden: Iterable[str] = ()) -> dict[str, Any]:
+    """A widget per param, except the hidden ones, whose values come from the URL (or the default)."""
+    hidden, raw = set(hidden), raw_query()
+    values = {}
+    for p in params:
+        if p.key in hidden:
+            given = raw.get(p.key)
+            values[p.key] = parse_one(p, given[0] if given and len(given) == 1 else given)[0] if given else p.default
+        else:
+            values[p.key] = widget(p, container)
+    return values
+
+
+CUSTOM_UNUSED = ("n", "noise", "dseed")        # custom data: n is the number of points; no generator
+
+
+def train_widgets(params: Iterable[Param], hidden: Iterable[str] = ()) -> dict[str, Any]:
+    """The training controls in order; hidden ones, and those custom data makes moot, get no widget."""
+    hidden, values = set(hidden), {}
+    for p in params:
+        skip = p.key in hidden or (p.key in CUSTOM_UNUSED and values.get("data") == "custom")
+        values |= widgets([p], hidden=[p.key] if skip else [])
+    return values
+
+
+def code_for_view(page: str, values: dict[str, Any]) -> None:
+    """An expander with a standalone PyTorch script that reproduces this view's numbers."""
+    with st.expander("Code for this view", icon=":material/code:"):
+        script = codegen.script(page, values)
+        st.caption("A standalone script (PyTorch and the standard library only) that rebuilds this view's data "
+                   "and network, runs the same computation and prints the numbers the page shows; its last "
+                   "line is one JSON object.")
+        st.download_button("Download the script", data=script, file_name=f"backprop_lab_{page}.py",
+                           mime="text/x-python", icon=":material/download:", on_click="ignore",
+                           key=f"code_{page}")
+        st.code(script, language="python", line_numbers=True)
+
+
+HIDE_KEY = "hide"
+
+
+def hidden_keys(params: Iterable[Param]) -> tuple[list[str], list[str]]:
+    """(keys to hide, notices) from the URL's `hide`: a comma-separated list of this page's control
+    keys. A teacher's link can fix some controls and leave only the others to move."""
+    raw = st.query_params.get_all(HIDE_KEY)
+    if not raw:
+        return [], []
+    known = {p.key for p in params}
+    asked = [k.strip() for k in str(raw[-1])[:400].split(",") if k.strip()]
+    keys = [k for k in dict.fromkeys(asked) if k in known]
+    unknown = [k for k in asked if k not in known]
+    notices = [f"hide: {', '.join(shown(k) for k in unknown[:3])} {'are' if len(unknown) > 1 else 'is'} not a control "
+               f"of this page"] if unknown else []
+    return keys, notices
+
+
+def show_set_by_link(params: Iterable[Param], values: dict[str, Any], hidden: list[str]) -> None:
+    """One line listing the values a link fixed (the hidden controls)."""
+    if hidden:
+        labels = {p.key: p for p in params}
+        parts = [f"{labels[k].label.lower()} {_value_text(values[k])}" for k in hidden]
+        st.info("Set by this link: " + ", ".join(parts) + ".", icon=":material/lock:")
+
+
+def _value_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def train(cfg):
+    """The run and its diagnosis, from the cache or a worker, with a progress bar for long runs."""
+    cached = compute.cached_training(cfg)
+    if cached is not None:
+        return cached
+    if not compute.slow(cfg):
+        return compute.training(cfg)
+    bar = st.progress(0.0, text="Training the network…")
+    try:
+        return compute.training(cfg, progress=lambda done, total: bar.progress(
+            done / total, text=f"Training the network… epoch {done}/{total}"))
+    finally:
+        bar.empty()
 
 
 def hand_panel() -> dict[str, Any]:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
 from backprop_core.diagnose import LEARNED_ACC, VANISH_RATIO
-from backprop_core.training import final_metrics
+from backprop_core.results import final_metrics
 from dashboard import compute
 
 STATE = "ex4"

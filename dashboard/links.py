@@ -3,14 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_core.config import HAND_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, with_defaults
-
-PAGE_PRESET = {"flow": "seed demo 3", "vanishing": "seed demo 4"}
-
-
-def page_train_params(page: str):
-    """TRAIN_PARAMS with this page's defaults (/flow: seed demo 3, /vanishing: seed demo 4)."""
-    return with_defaults(TRAIN_PARAMS, PRESETS[PAGE_PRESET[page]])
+from backprop_core.config import HAND_PARAMS, TrainConfig, page_train_params
 
 
 def train_query(preset: str, page: str, **changes) -> dict[str, str]:

@@ -1,22 +1,24 @@
-"""Process-wide settings, applied once when the app first imports this module.
+"""Process-wide set-up of the pages' server, applied once when the app first imports this module.
 
-- torch uses one intra-op thread: these tensors are tiny, and two threads fighting the browser
-  and other sessions for 2 cores turn 20 ms of training into seconds (bench/RESULTS.md).
-- gc.freeze() after the heavy imports moves torch's, pandas' and altair's long-lived objects out
-  of the collector's scan set, so every later collection is cheap.
+- The server process never imports torch: every computation runs in the worker processes of
+  dashboard/compute.py. It starts them now, in the background, and computes the views that shared
+  links open first (presets and page defaults), so the first learner does not wait for them.
+- gc.freeze() after the heavy imports moves the long-lived objects of streamlit, pandas, pyarrow
+  and altair out of the collector's scan set, so every later collection is cheap.
 """
 import gc
 
 import altair  # noqa: F401  (imported before the freeze on purpose)
 import pandas  # noqa: F401
-import torch
 
-import backprop_core.training  # noqa: F401
-import dashboard.charts  # noqa: F401
-import dashboard.compute  # noqa: F401
+import dashboard.charts as charts
+import dashboard.compute as compute
+from backprop_core.config import PRESETS, TrainConfig, apply_fix
 
-torch.set_num_threads(1)
-# The first optimiser a process creates imports parts of torch._dynamo lazily (~100 ms): do it now.
-torch.optim.Adam([torch.zeros(1, requires_grad=True)], foreach=True)
+WARM_VIEWS = [TrainConfig.preset(name) for name in PRESETS] + [apply_fix(TrainConfig.preset("seed demo 4"), "relu")]
+
+for kind in charts.BUILDERS:          # the chart templates: built once, at start-up
+    charts.spec_text(kind)
+compute.warm_up(WARM_VIEWS)
 gc.collect()
 gc.freeze()

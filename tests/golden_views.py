@@ -17,7 +17,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from backprop_core.config import TrainConfig  # noqa: E402
-from backprop_core.training import STAT_COLUMNS, train  # noqa: E402
+from backprop_core.results import STAT_COLUMNS  # noqa: E402
+from backprop_core.training import train  # noqa: E402
 
 GOLDEN = HERE / "golden"
 
@@ -40,12 +41,11 @@ URLS = [
     ("vanishing", {"depth": "6", "act": "relu", "init": "large", "opt": "sgd", "lr": "50", "fix": "clip"}),
 ]
 
-PAGE_PRESET = {"flow": "seed demo 3", "vanishing": "seed demo 4"}
+
 
 
 def configs_of(page: str, query: dict) -> list[TrainConfig]:
-    from backprop_core.config import FIX_PARAM, apply_fix, parse
-    from dashboard.links import page_train_params
+    from backprop_core.config import FIX_PARAM, apply_fix, page_train_params, parse
     values, _ = parse(page_train_params(page), query, ignore_unknown=True)
     cfg = TrainConfig.from_values(values)
     if page == "flow":
@@ -62,7 +62,10 @@ def run_arrays(cfg: TrainConfig) -> dict[str, np.ndarray]:
     epochs = run.epoch_stats[["epoch", "train_loss", "test_loss", "train_acc", "test_acc"]].to_numpy(np.float64)
     keys = sorted(run.surfaces)
     surfaces = np.stack([run.surfaces[k] for k in keys]) if keys else np.zeros((0, 30, 30))
-    return {"stats": stats, "epochs": epochs, "hist": run.grad_hist.astype(np.float64),
+    hist_epochs = sorted(run.grad_hist) if isinstance(run.grad_hist, dict) else list(range(len(run.grad_hist)))
+    hist = np.stack([run.grad_hist[e] for e in hist_epochs]) if hist_epochs else np.zeros((0, L, 28))
+    return {"stats": stats, "epochs": epochs, "hist": hist.astype(np.float64),
+            "hist_epochs": np.array(hist_epochs, dtype=np.float64),
             "surface_epochs": np.array(keys, dtype=np.float64), "surfaces": surfaces.astype(np.float64),
             "diverged_at": np.array([-1 if run.diverged_at is None else run.diverged_at], dtype=np.float64)}
 

@@ -39,7 +39,8 @@ def start(port: int | None = None, extra: list[str] | None = None, env: dict | N
            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
            "--browser.gatherUsageStats", "false", *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, **(env or {})}, start_new_session=True)
+                            env={**{k: v for k, v in os.environ.items() if k != "BACKPROP_LAB_WORKERS"}, **(env or {})},
+                            start_new_session=True)
     return proc, f"http://127.0.0.1:{port}"
 
 

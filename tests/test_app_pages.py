@@ -11,8 +11,9 @@ from backprop_core.data import make_dataset
 from backprop_core.diagnose import diagnose
 from backprop_core.manual import Bug
 from backprop_core.models import build_mlp
+from backprop_core.results import final_metrics
 from backprop_core.theory import signal_at_init
-from backprop_core.training import final_metrics, train
+from backprop_core.training import train
 
 from apptools import charts, exceptions, open_page, texts
 

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_core.config import AUTOGRAD_PARAMS, FIX_PARAM, HAND_PARAMS, SWEEP_PARAMS, parse_one
-from dashboard.links import page_train_params
+from backprop_core.config import AUTOGRAD_PARAMS, FIX_PARAM, HAND_PARAMS, SWEEP_PARAMS, page_train_params, parse_one
 
 from apptools import exceptions, open_page
 

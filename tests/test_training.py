@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from backprop_core.config import TrainConfig
 from backprop_core.data import make_dataset
 from backprop_core.models import build_mlp
-from backprop_core.training import HIST_EDGES, STAT_COLUMNS, final_metrics, train
+from backprop_core.results import HIST_EDGES, STAT_COLUMNS, final_metrics
+from backprop_core.training import train
 
 
 def at(run, epoch, layer_name, column):
@@ -69,7 +70,7 @@ def test_statistics_match_a_direct_computation():
             assert at(run, 0, name, "saturated") == pytest.approx((z.abs() > 4).float().mean().item())
             counts = np.histogram(np.log10(np.clip(g.abs().numpy(), 1e-30, None)).clip(-12, 2 - 1e-6),
                                   HIST_EDGES)[0]
-            assert run.grad_hist[0, k].tolist() == counts.tolist()
+            assert run.grad_hist[0][k].tolist() == counts.tolist()
     assert run.epoch_stats.train_loss.iloc[0] == pytest.approx(loss.item(), rel=1e-6)
 
 
@@ -100,10 +101,17 @@ def test_tidy_shapes_and_determinism():
     assert len(a.layer_stats) == 7 * 5 and list(a.layer_stats.columns[3:]) == STAT_COLUMNS
     assert len(a.epoch_stats) == 8
     assert a.layer_stats.equals(b.layer_stats) and a.epoch_stats.equals(b.epoch_stats)
-    assert a.grad_hist.shape == (7, 5, len(HIST_EDGES) - 1)
+    assert set(a.grad_hist) == set(range(7)) and a.grad_hist[0].shape == (5, len(HIST_EDGES) - 1)
     assert a.grad_hist[0].sum() == sum(w * f for w, f in [(8 * 2, 1), (8 * 8, 3), (2 * 8, 1)])
     assert 0 in a.surfaces and 7 in a.surfaces and a.surfaces[7].shape == (30, 30)
     assert len(a.hist_frame(3)) == 5 * (len(HIST_EDGES) - 1)
+
+
+def test_histograms_are_kept_at_the_epochs_the_scrubber_shows():
+    run = train(TrainConfig(depth=2, width=8, epochs=60))
+    assert sorted(run.surfaces) == list(range(0, 61, 6))
+    assert set(run.grad_hist) == set(range(0, 60, 6)) | {59}
+    assert run.hist_epoch(60) == 59 and run.hist_epoch(13) == 12
 
 
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])

@@ -1,12 +1,11 @@
 """Hand vs autograd vs finite differences: the seed's net in a ledger, then any MLP in deep mode."""
 import streamlit as st
 
-from backprop_core.check import FD_EPS, NOISE_FACTOR, ROUNDING_FACTOR, UNIT_ROUNDOFF, precision_note
-from backprop_core.config import AUTOGRAD_PARAMS, HAND_PARAMS, hand_inputs
-from backprop_core.manual import BUG_LABELS
-from dashboard import charts, compute, controls
+from backprop_core.config import AUTOGRAD_PARAMS, BUG_LABELS, HAND_PARAMS, hand_inputs
+from backprop_core.precision import FD_EPS, NOISE_FACTOR, ROUNDING_FACTOR, UNIT_ROUNDOFF, precision_note
+from dashboard import charts, compute, controls, frames
 
-# ---- read params
+# ---- the seed's net: read params, compute, draw
 notices = controls.prepare(HAND_PARAMS + AUTOGRAD_PARAMS)
 params = {p.key: p for p in AUTOGRAD_PARAMS}
 st.title("Hand vs autograd vs finite differences")
@@ -14,13 +13,12 @@ st.markdown("Three independent ways to get the same gradient: the chain rule by 
             "`loss.backward()`, and nudging each weight by ±ε and watching the loss "
             "(a central finite difference). When all three agree, the derivation is right.")
 controls.show_notices(notices)
-x, W1, W2, y, act = hand_inputs(controls.hand_panel())
+v = controls.hand_panel()
+x, W1, W2, y, act = hand_inputs(v)
 dtype = controls.widget(params["dtype"], st.columns(4)[0])
 
-# ---- compute
-ledger = compute.ledger(tuple(x), tuple(map(tuple, W1)), tuple(map(tuple, W2)), y, act, dtype)
+ledger = compute.job("ledger", tuple(x), tuple(map(tuple, W1)), tuple(map(tuple, W2)), y, act, dtype)
 
-# ---- draw
 st.subheader(f"Three-way ledger, autograd in {dtype}")
 st.dataframe(ledger, hide_index=True, width="stretch", column_config={
     c: st.column_config.NumberColumn(format="%.3e" if ("err" in c or "allowed" in c) else "%.8f")
@@ -53,6 +51,7 @@ if passed < len(ledger):
     st.error("Some entries disagree beyond what rounding explains: the derivation is wrong there.",
              icon=":material/error:")
 
+# ---- deep mode: read params, compute, draw
 st.subheader("Deep mode: the manual backward pass of any MLP vs autograd")
 cols = st.columns(5)
 deep = {k: controls.widget(params[k], col) for k, col in
@@ -60,14 +59,12 @@ deep = {k: controls.widget(params[k], col) for k, col in
 b1, b2, _ = st.columns([1.2, 1.2, 2])
 bug = controls.widget(params["bug"], b1)
 bug_layer = controls.widget(params["bug_layer"], b2)
-report = compute.model_report(deep["deep_depth"], deep["deep_width"], deep["deep_act"], deep["deep_norm"],
-                              deep["deep_res"], dtype, bug, bug_layer)
+report = compute.job("model_report", deep["deep_depth"], deep["deep_width"], deep["deep_act"], deep["deep_norm"],
+                     deep["deep_res"], dtype, bug, bug_layer)
 left, right = st.columns([1.1, 1])
 with left:
-    compute.chart(st, ("errors", tuple(deep.values()), dtype, bug, bug_layer),
-                  lambda: charts.error_dots(report.tensors, "rel_err",
-                                            f"Manual backward vs autograd in {dtype}, per parameter tensor",
-                                            "relative error (log scale)"))
+    st.caption(f"Manual backward vs autograd, both in {dtype}: one dot per parameter tensor.")
+    charts.draw(st, "error_dots", errors=frames.errors(report.tensors))
 with right:
     st.dataframe(report.tensors, hide_index=True, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%.2e") for c in ("max_abs_err", "rel_err", "allowed")})
@@ -103,3 +100,4 @@ else:
              f"output, the first layer whose gradient disagrees with autograd is **layer "
              f"{report.first_bad_layer}**: the layers above it are still right, because backprop computes "
              "them before it reaches the mistake.", icon=":material/bug_report:")
+controls.code_for_view("autograd", v | {"dtype": dtype})

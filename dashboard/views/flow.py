@@ -1,31 +1,39 @@
-from dataclasses import astuple
-
+"""Gradient flow: train a network and watch the gradient that reaches every layer, epoch by epoch."""
 import streamlit as st
 
-from backprop_core.config import PRESETS, TrainConfig
-from backprop_core.training import final_metrics
-from dashboard import charts, compute, controls
-from dashboard.links import page_train_params
+from backprop_core.config import PRESETS, PTS_PARAM, TrainConfig, page_train_params, points_text
+from backprop_core.results import final_metrics
+from dashboard import charts, controls, custom_data, frames
 
+# ---- read params
 params = page_train_params("flow")
-notices = controls.prepare(params, other_keys=("epoch",))
-
+notices = controls.prepare(params + (PTS_PARAM,), other_keys=("epoch", controls.HIDE_KEY))
+hidden, hide_notices = controls.hidden_keys(params)
 st.title("Gradient flow during training")
 st.markdown("Train a small network on a 2-D dataset and watch the gradient that reaches every layer, "
             "epoch by epoch. Gradients that shrink toward the input side starve the early layers.")
-controls.show_notices(notices)
-
+controls.show_notices(notices + hide_notices)
 with st.sidebar:
     st.header("Network and training")
-    values = controls.widgets(params)
-cfg = TrainConfig.from_values(values)
+    values = controls.train_widgets(params, hidden)
+controls.show_set_by_link(params, values, hidden)
+points, problem = custom_data.editor() if values["data"] == "custom" else ([], None)
+cfg = TrainConfig.from_values(values | {"pts": points_text(points)})
 controls.budget_guard(cfg)
+if not hidden:
+    controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
+        ("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
+        ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid"))])
 
-controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
-    ("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
-    ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid"))])
+# ---- compute
+run, diagnosis = (None, None) if problem else controls.train(cfg)
 
-run, diagnosis = compute.training(cfg)
+# ---- draw
+if cfg.custom:
+    custom_data.clickable_surface(run, points)
+if problem:
+    st.warning(problem, icon=":material/scatter_plot:")
+    st.stop()
 st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
 final = final_metrics(run)
@@ -33,37 +41,34 @@ m = st.columns(4)
 m[0].metric("Status", run.status)
 m[1].metric("Train loss", controls.fmt_metric(final["train_loss"], "{:.4f}"))
 m[2].metric("Train accuracy", controls.fmt_metric(final["train_acc"], "{:.1%}"))
-m[3].metric("Test accuracy", controls.fmt_metric(final["test_acc"], "{:.1%}"))
-if not len(run.layer_stats):
+m[3].metric("Test accuracy" if not cfg.custom else "Test accuracy (= training points)",
+            controls.fmt_metric(final["test_acc"], "{:.1%}"))
+if not len(run.stats):
     st.info("Training diverged during its first epoch, before any gradient could be recorded: there is "
-            "nothing to chart. Lower the learning rate or pick a smaller initialisation.",
-            icon=":material/info:")
+            "nothing to chart. Lower the learning rate or pick a smaller initialisation.", icon=":material/info:")
     st.stop()
 
-key = astuple(cfg)
 a, b = st.columns(2)
-compute.chart(a, (key, "flow"), lambda: charts.gradient_flow(run.layer_stats, run.depth))
-compute.chart(b, (key, "heatmap"), lambda: charts.gradient_heatmap(run.layer_stats, run.depth))
+charts.draw(a, "grad_flow", grad_lines=frames.grad_lines(run))
+charts.draw(b, "heatmap", heat=frames.heat(run))
 c1, c2 = st.columns(2)
-compute.chart(c1, (key, "loss"), lambda: charts.learning_curve(run.epoch_stats, "loss"))
-compute.chart(c2, (key, "acc"), lambda: charts.learning_curve(run.epoch_stats, "acc"))
-compute.chart(st, (key, "update"), lambda: charts.update_ratio(run.layer_stats, run.depth))
+charts.draw(c1, "loss", curve=frames.curve(run, "loss"))
+charts.draw(c2, "acc", curve=frames.curve(run, "acc"))
+charts.draw(st, "update_ratio", update_lines=frames.update_lines(run))
 
 
 @st.fragment
 def scrub(run):
     st.subheader("Scrub through training")
     epoch = controls.epoch_scrubber(sorted(run.surfaces))
+    hist_epoch = run.hist_epoch(epoch)
     left, right = st.columns(2)
-    d, key = run.data, astuple(run.config)
-    compute.chart(left, (key, "surface", epoch), lambda: charts.decision_boundary(
-        run.surfaces[epoch], run.grid_x, run.grid_y, d.X_train.numpy(), d.y_train.numpy(), epoch))
-    grad_epoch = min(epoch, len(run.grad_hist) - 1)
-    if epoch > grad_epoch:
-        right.caption(f"Gradients are recorded at the first step of each epoch; the last record, shown here, "
-                      f"is from epoch {grad_epoch}.")
-    compute.chart(right, (key, "hist", grad_epoch),
-                  lambda: charts.gradient_distribution(run.hist_frame(grad_epoch), run.depth, grad_epoch))
+    left.caption(f"Decision surface after {epoch} epoch{'s' if epoch != 1 else ''}.")
+    charts.draw(left, "surface", surface_grid=frames.surface_grid(run.grid_x, run.grid_y, run.surfaces[epoch]),
+                surface_points=frames.surface_points(run.X_train, run.y_train))
+    right.caption(f"Gradients at the first step of epoch {hist_epoch}"
+                  + (" (the last one recorded)." if hist_epoch != epoch else "."))
+    charts.draw(right, "grad_distribution", hist=frames.hist(run, epoch))
 
 
 if run.surfaces:
@@ -80,3 +85,4 @@ with st.expander("What the statistics mean"):
         "common rule of thumb; far below, the layer barely learns; far above, it is thrashing.\n"
         "- **Gradient distribution**: the share of a layer's weight gradients in each half-decade of "
         "magnitude (bins of 0.5 in log₁₀|g|, so two bins per power of ten).")
+controls.code_for_view("flow", values | {"pts": cfg.pts})

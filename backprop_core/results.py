@@ -1,0 +1,118 @@
+"""What a training run records, as plain numpy arrays (no torch: results cross process boundaries and
+the pages' server never loads torch). Tidy pandas views are built on first use.
+
+Shapes: E recorded epochs, L = depth + 1 layers (hidden 1..D, then the output layer), C statistics.
+Epoch e of `stats` describes the gradient at the first step of epoch e (e = 0: at initialisation);
+row e of `metrics` describes the model after e epochs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from backprop_core.config import TrainConfig
+
+STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
+                "update_ratio", "act_mean", "act_std", "saturated", "dead", "signal_rms"]
+METRIC_COLUMNS = ["train_loss", "test_loss", "train_acc", "test_acc"]
+HIST_EDGES = np.arange(-12.0, 2.01, 0.5)      # log10 |g| bins, half a decade wide; the first also takes zeros
+GRID_STEPS = 30
+ILL_DIGITS = 2.0                  # fewer correct float32 digits than this: the network is ill-conditioned
+
+
+@dataclass
+class RunResult:
+    config: TrainConfig
+    diverged_at: int | None
+    stats: np.ndarray                   # (E, L, C) float64, columns STAT_COLUMNS (inf stored as NaN)
+    metrics: np.ndarray                 # (M, 4) float64, columns METRIC_COLUMNS, rows: after 0..M-1 epochs
+    grad_hist: dict[int, np.ndarray]    # epoch -> (L, bins) counts of log10|dL/dW| per HIST_EDGES bin
+    surfaces: dict[int, np.ndarray]     # epoch -> P(class 1) on the grid, (GRID_STEPS, GRID_STEPS)
+    grid_x: np.ndarray                  # (GRID_STEPS,)
+    grid_y: np.ndarray
+    X_train: np.ndarray                 # (n, 2) float32, the training points
+    y_train: np.ndarray                 # (n,) int64
+    seconds: float
+    theory: np.ndarray | None = None    # predicted RMS per-sample signal per hidden layer (plain MLPs)
+    custom_note: str = ""               # set for learner-supplied data
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        return self.config.depth
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.diverged_at is None else f"diverged at epoch {self.diverged_at}"
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [str(i + 1) for i in range(self.depth)] + ["out"]
+
+    def column(self, name: str) -> np.ndarray:
+        """(E, L) array of one statistic."""
+        return self.stats[:, :, STAT_COLUMNS.index(name)]
+
+    @cached_property
+    def layer_stats(self) -> pd.DataFrame:
+        """Tidy rows: epoch, layer (1-based, the output is depth + 1), layer_name, STAT_COLUMNS."""
+        E, L, _ = self.stats.shape
+        df = pd.DataFrame(self.stats.reshape(E * L, -1), columns=STAT_COLUMNS)
+        df.insert(0, "layer_name", np.tile(np.array(self.layer_names, dtype=object), E))
+        df.insert(0, "layer", np.tile(np.arange(1, L + 1), E))
+        df.insert(0, "epoch", np.repeat(np.arange(E), L))
+        return df
+
+    @cached_property
+    def epoch_stats(self) -> pd.DataFrame:
+        """Tidy rows: epoch, train_loss, test_loss, train_acc, test_acc (finite losses only)."""
+        df = pd.DataFrame(self.metrics, columns=METRIC_COLUMNS)
+        df.insert(0, "epoch", np.arange(len(self.metrics)))
+        return df[np.isfinite(df["train_loss"].to_numpy())]
+
+    def hist_epoch(self, epoch: int) -> int | None:
+        """The recorded histogram epoch shown for a scrubber epoch: the latest one at or before it."""
+        at_or_before = [e for e in self.grad_hist if e <= epoch]
+        return max(at_or_before) if at_or_before else (min(self.grad_hist) if self.grad_hist else None)
+
+    def hist_frame(self, epoch: int) -> pd.DataFrame:
+        """Tidy histogram rows (layer, layer_name, log10_lo, log10_hi, count) for a recorded epoch."""
+        counts = self.grad_hist[self.hist_epoch(epoch)]
+        L, bins = counts.shape
+        return pd.DataFrame({"layer": np.repeat(np.arange(1, L + 1), bins),
+                             "layer_name": np.repeat(np.array(self.layer_names, dtype=object), bins),
+                             "log10_lo": np.tile(HIST_EDGES[:-1], L), "log10_hi": np.tile(HIST_EDGES[1:], L),
+                             "count": counts.reshape(-1).astype(np.int64)})
+
+
+def final_metrics(run: RunResult) -> dict[str, float]:
+    """Loss and accuracy of the last recorded model state (NaN when there is none)."""
+    es = run.epoch_stats
+    if not len(es):
+        return {k: math.nan for k in METRIC_COLUMNS}
+    last = es.iloc[-1]
+    return {k: float(last[k]) for k in METRIC_COLUMNS}
+
+
+@dataclass
+class ModelReport:
+    """check.model_report's answer: the manual backward pass vs autograd for one model."""
+    dtype: str
+    tensors: pd.DataFrame        # one row per parameter tensor: manual vs autograd in `dtype`
+    samples: pd.DataFrame        # sampled entries: manual, autograd, float64 finite difference
+    first_bad_layer: str | None  # first layer, in backward order (output first), that disagrees
+    float32_digits: float = 7.0  # correct digits float32 keeps on the worst tensor (log10 |g| / noise)
+
+    @property
+    def ill_conditioned(self) -> bool:
+        """Rounding is amplified so much that float32 keeps fewer than ILL_DIGITS correct digits on
+        some tensor; even float64 results (and finite differences) are then unreliable."""
+        return self.float32_digits < ILL_DIGITS
+
+    @property
+    def all_pass(self) -> bool:
+        return bool(self.tensors["pass"].all() and self.samples["pass"].all())
