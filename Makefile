@@ -16,7 +16,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run dashboard/app.py --client.showErrorDetails=full --server.fileWatcherType=auto --server.runOnSave=true
+	$(PY) -m streamlit run dashboard/server.py --client.showErrorDetails=full --server.fileWatcherType=auto --server.runOnSave=true
 
 test: $(VENV)/.dev
 	$(PY) -m ruff check backprop_core dashboard tests bench

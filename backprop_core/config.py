@@ -367,7 +367,7 @@ class TrainConfig:
 
     @property
     def batch_size(self) -> int:
-        return self.n if self.batch <= 0 else min(self.batch, self.n)
+        return max(1, self.n if self.batch <= 0 else min(self.batch, self.n))
 
 
 # ---------------------------------------------------------------- the learner's own points

@@ -29,14 +29,24 @@ def timed(fn, repeats: int) -> list[float]:
     return out
 
 
+def descendants(pid: int) -> list[int]:
+    """A process and all its descendants (the workers are the server's grandchildren)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its direct children, in MB (from /proc)."""
-    pids, total = [pid], 0
-    try:
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    for p in pids:
+    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+    total = 0
+    for p in descendants(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS"):

@@ -30,16 +30,25 @@ def texts(at: AppTest) -> str:
 
 
 def charts(at: AppTest) -> list[dict]:
-    """Vega-Lite specs of every chart, with their data rows (inline values or Arrow datasets)."""
+    """Vega-Lite specs of every chart, with their data rows (inline values or Arrow datasets), all
+    together in "rows" and by dataset name in "datasets"."""
     out = []
     for el in at.get("vega_lite_chart"):
         spec = json.loads(el.proto.spec)
         rows = list(_inline_rows(spec))
-        arrow = [ds.data.data for ds in el.proto.datasets] + ([el.proto.data.data] if el.proto.data.data else [])
-        for data in arrow:
-            rows += pa.ipc.open_stream(io.BytesIO(data)).read_all().to_pylist()
-        out.append({"spec": spec, "rows": rows, "raw": el.proto.spec})
+        datasets = {ds.name: pa.ipc.open_stream(io.BytesIO(ds.data.data)).read_all().to_pylist()
+                    for ds in el.proto.datasets}
+        for named in datasets.values():
+            rows += named
+        if el.proto.data.data:
+            rows += pa.ipc.open_stream(io.BytesIO(el.proto.data.data)).read_all().to_pylist()
+        out.append({"spec": spec, "rows": rows, "datasets": datasets, "raw": el.proto.spec})
     return out
+
+
+def chart_with(at: AppTest, dataset: str) -> dict:
+    """The one chart that draws the named dataset."""
+    return next(c for c in charts(at) if dataset in c["datasets"])
 
 
 def _inline_rows(node):

@@ -83,7 +83,8 @@ def view(page: str, query: dict) -> dict:
 
 
 def key_of(cfg: TrainConfig) -> str:
-    return "|".join(f"{k}={v}" for k, v in sorted(vars(cfg).items()))
+    """The config's fields as text (`pts`, added later for custom data, only when set)."""
+    return "|".join(f"{k}={v}" for k, v in sorted(vars(cfg).items()) if not (k == "pts" and v == ""))
 
 
 def main() -> None:

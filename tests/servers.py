@@ -33,9 +33,9 @@ def wait_healthy(url: str, timeout: float = 60) -> None:
 
 
 def start(port: int | None = None, extra: list[str] | None = None, env: dict | None = None):
-    """Popen of `streamlit run dashboard/app.py` on 127.0.0.1:port, in its own process group."""
+    """Popen of `streamlit run dashboard/server.py` on 127.0.0.1:port, in its own process group."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
            "--browser.gatherUsageStats", "false", *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -15,7 +15,7 @@ from backprop_core.results import final_metrics
 from backprop_core.theory import signal_at_init
 from backprop_core.training import train
 
-from apptools import charts, exceptions, open_page, texts
+from apptools import chart_with, charts, exceptions, open_page, texts
 
 
 @pytest.mark.parametrize("page", ["home", "hand", "autograd", "flow", "vanishing"])
@@ -146,7 +146,7 @@ def test_flow_url_restores_state_and_moving_depth_updates():
     assert at.warning[0].value.startswith("Verdict: vanishing")
     at.slider(key="depth").set_value(2).run()
     assert exceptions(at) == []
-    layers = {r["layer_name"] for r in charts(at)[0]["rows"]}
+    layers = {r["layer_name"] for r in chart_with(at, "grad_lines")["datasets"]["grad_lines"]}
     assert layers == {"1", "2", "out"}
 
 
@@ -267,14 +267,14 @@ def test_tiny_gradients_reach_the_charts_exactly():
     ls = run.layer_stats
     first = ls[(ls.epoch == 0) & (ls.layer == 1)]
     assert first.grad_mean_abs.iloc[0] < 1e-6
-    rows = [r for c in charts(at) for r in c["rows"] if r.get("run") == "chosen" and r.get("layer") == 1
-            and "signal_rms" in r]
-    assert rows and math.isclose(rows[0]["signal_rms"], float(first.signal_rms.iloc[0]), rel_tol=1e-6)
-    heat = [r for c in charts(at) for r in c["rows"] if "grad_norm" in r and r.get("layer") == 1 and r["epoch"] == 0]
+    rows = [r for r in chart_with(at, "signal_measured")["datasets"]["signal_measured"]
+            if r["run"] == "chosen" and r["layer"] == 1]
+    assert rows and math.isclose(rows[0]["signal"], float(first.signal_rms.iloc[0]), rel_tol=1e-6)
+    heat = [r for r in chart_with(at, "heat_chosen")["datasets"]["heat_chosen"] if r["layer"] == 1 and r["epoch"] == 0]
     assert heat and math.isclose(heat[0]["grad_norm"], float(first.grad_norm.iloc[0]), rel_tol=1e-6)
     for c in charts(at):
         for r in c["rows"]:
-            for key in ("grad_mean_abs", "grad_norm", "ratio_mean", "predicted", "signal_rms"):
+            for key in ("grad", "grad_norm", "ratio", "predicted", "signal"):
                 if key in r and r[key] is not None:
                     assert r[key] > 0, (key, r)
 

@@ -56,7 +56,8 @@ def settle(pg, timeout=60_000):
     pg.wait_for_selector(IDLE, timeout=timeout)
 
 
-@pytest.mark.parametrize("path,charts", [("/", 0), ("/hand", 0), ("/autograd", 1), ("/flow", 6), ("/vanishing", 7)])
+@pytest.mark.parametrize("path,charts", [("/", 0), ("/hand", 0), ("/autograd", 1), ("/flow", 6), ("/vanishing", 7),
+                                         ("/vanishing?rank=true", 8), ("/hand?step=9", 0)])
 def test_page_renders_with_charts_drawn(server, page, path, charts):
     page.goto(server + path)
     settle(page)
@@ -68,7 +69,7 @@ def test_page_renders_with_charts_drawn(server, page, path, charts):
     if path == "/hand":
         page.wait_for_selector('[data-testid="stGraphVizChart"] svg', timeout=30_000)
         assert "0.602653" in page.inner_text("body")
-    name = path.strip("/") or "home"
+    name = path.strip("/").replace("?", "-").replace("=", "") or "home"
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
@@ -127,3 +128,67 @@ def test_preset_button_updates_widgets_and_url(server, page):
     query = parse_qs(urlparse(page.url).query)
     assert query["depth"] == ["20"] and query["init"] == ["kaiming"] and query["data"] == ["moons"]
     assert _depth_slider(page).input_value() == "20"
+
+
+def _slider(page, label):
+    return page.locator(f'input[type="range"][aria-label="{label}"]')
+
+
+MARK_FIRST_CANVAS = """() => {
+    const canvas = document.querySelector('[data-testid="stVegaLiteChart"] canvas');
+    canvas.dataset.sameView = 'yes';
+    return canvas.toDataURL();
+}"""
+FIRST_CANVAS = """() => {
+    const canvas = document.querySelector('[data-testid="stVegaLiteChart"] canvas');
+    return {same: canvas.dataset.sameView === 'yes', pixels: canvas.toDataURL()};
+}"""
+
+
+def test_a_chart_keeps_its_vega_view_when_a_rerun_brings_new_data(server, page):
+    """Chart templates: a new seed changes the data of the gradient-flow chart, and the frontend
+    swaps it inside the existing Vega view (the same canvas element, redrawn) instead of building a
+    new view. A spec that changed from one view to the next would replace the canvas."""
+    page.goto(server + "/flow?epochs=30")
+    settle(page)
+    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas', timeout=30_000)
+    before = page.evaluate(MARK_FIRST_CANVAS)
+    for _ in range(2):
+        _slider(page, "Seed").focus()
+        page.keyboard.press("ArrowRight")
+        settle(page)
+    page.wait_for_function("location.search.includes('seed=13')", timeout=15_000)
+    page.wait_for_timeout(500)
+    after = page.evaluate(FIRST_CANVAS)
+    assert after["same"], "the chart's Vega view was rebuilt"
+    assert after["pixels"] != before, "the chart did not redraw with the new data"
+
+
+def test_clicking_the_plane_adds_a_point_to_the_link(server, page):
+    page.goto(server + "/flow?data=custom&pts=-1:-1:0,1:1:1&epochs=10")
+    settle(page)
+    canvas = page.locator('[data-testid="stVegaLiteChart"] canvas').first
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    page.wait_for_function("new URLSearchParams(location.search).get('pts').split(',').length === 3",
+                           timeout=20_000)
+    settle(page)
+    points = parse_qs(urlparse(page.url).query)["pts"][0].split(",")
+    assert points[:2] == ["-1:-1:0", "1:1:1"] and points[2].endswith(":1")   # the class chosen beside
+    assert "custom data, n = 3" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "flow-custom.png"), full_page=True)
+
+
+def test_a_csv_upload_replaces_the_points(server, page, tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("x1,x2,label\n-2,-2,0\n-1,-2,0\n2,2,1\n1,2,1\nnot,a,row\n")
+    page.goto(server + "/vanishing?data=custom&pts=0:0:0,1:1:1&depth=3")
+    settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(csv))
+    page.wait_for_function("new URLSearchParams(location.search).get('pts') === '-2:-2:0,-1:-2:0,2:2:1,1:2:1'",
+                           timeout=20_000)
+    settle(page)
+    body = page.inner_text("body")
+    assert "custom data, n = 4" in body and "CSV: dropped 1 point" in body
+    assert page.locator('[data-testid="stException"]').count() == 0
