@@ -27,7 +27,7 @@ import numpy as np
 
 from backprop_core.activations import SATURATION_Z
 from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
-from backprop_core.results import STAT_COLUMNS, RunResult
+from backprop_core.results import METRIC_COLUMNS, STAT_COLUMNS, RunResult
 
 VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
 SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE, LEARNED_ACC = 0.5, 0.5, 0.9, 0.9
@@ -109,8 +109,8 @@ def diagnose(run: RunResult) -> Diagnosis:
     ratio = gradient_ratio(run)
     has_stats = len(run.stats) > 0
     last = run.stats[-1, :D] if has_stats else None              # hidden layers at the last recorded epoch
-    loss = run.epoch_stats.train_loss.to_numpy()
-    acc = run.epoch_stats.train_acc.to_numpy()
+    rows = run.finite_metrics()
+    loss, acc = rows[:, METRIC_COLUMNS.index("train_loss")], rows[:, METRIC_COLUMNS.index("train_acc")]
     evidence: list[str] = []
 
     def verdict_of(v: str) -> Diagnosis:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from backprop_core.config import TrainConfig
+
+if TYPE_CHECKING:                     # pandas is imported where a table is asked for, not by workers
+    import pandas as pd
 
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
                 "update_ratio", "act_mean", "act_std", "saturated", "dead", "signal_rms"]
@@ -60,6 +63,7 @@ class RunResult:
     @cached_property
     def layer_stats(self) -> pd.DataFrame:
         """Tidy rows: epoch, layer (1-based, the output is depth + 1), layer_name, STAT_COLUMNS."""
+        import pandas as pd
         E, L, _ = self.stats.shape
         df = pd.DataFrame(self.stats.reshape(E * L, -1), columns=STAT_COLUMNS)
         df.insert(0, "layer_name", np.tile(np.array(self.layer_names, dtype=object), E))
@@ -67,9 +71,14 @@ class RunResult:
         df.insert(0, "epoch", np.repeat(np.arange(E), L))
         return df
 
+    def finite_metrics(self) -> np.ndarray:
+        """The rows of `metrics` whose training loss is finite (a diverging run's last ones are not)."""
+        return self.metrics[np.isfinite(self.metrics[:, 0])] if len(self.metrics) else self.metrics
+
     @cached_property
     def epoch_stats(self) -> pd.DataFrame:
         """Tidy rows: epoch, train_loss, test_loss, train_acc, test_acc (finite losses only)."""
+        import pandas as pd
         df = pd.DataFrame(self.metrics, columns=METRIC_COLUMNS)
         df.insert(0, "epoch", np.arange(len(self.metrics)))
         return df[np.isfinite(df["train_loss"].to_numpy())]
@@ -81,6 +90,7 @@ class RunResult:
 
     def hist_frame(self, epoch: int) -> pd.DataFrame:
         """Tidy histogram rows (layer, layer_name, log10_lo, log10_hi, count) for a recorded epoch."""
+        import pandas as pd
         counts = self.grad_hist[self.hist_epoch(epoch)]
         L, bins = counts.shape
         return pd.DataFrame({"layer": np.repeat(np.arange(1, L + 1), bins),
@@ -91,11 +101,10 @@ class RunResult:
 
 def final_metrics(run: RunResult) -> dict[str, float]:
     """Loss and accuracy of the last recorded model state (NaN when there is none)."""
-    es = run.epoch_stats
-    if not len(es):
+    rows = run.finite_metrics()
+    if not len(rows):
         return {k: math.nan for k in METRIC_COLUMNS}
-    last = es.iloc[-1]
-    return {k: float(last[k]) for k in METRIC_COLUMNS}
+    return {k: float(v) for k, v in zip(METRIC_COLUMNS, rows[-1], strict=True)}
 
 
 @dataclass

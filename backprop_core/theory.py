@@ -21,9 +21,9 @@ The weight gradient dL/dW_l is this signal times the layer's input, averaged ove
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 
 from backprop_core.activations import LEAKY_SLOPE, torch_fn, torch_grad
@@ -58,13 +58,20 @@ def output_error_moment(q_out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return s2 - yf + yf * yf
 
 
+@dataclass(frozen=True)
+class SignalPrediction:
+    """Per hidden layer l = 1..depth (arrays of length depth)."""
+    layer: np.ndarray
+    q: np.ndarray            # mean pre-activation variance
+    factor: np.ndarray       # how much the signal is multiplied on its way from the layer above
+    predicted: np.ndarray    # RMS per-sample signal dL_n/dz
+
+
 def signal_at_init(X: torch.Tensor, y: torch.Tensor, depth: int, width: int, activation: str, init: str,
-                   out_dim: int = 2) -> pd.DataFrame:
+                   out_dim: int = 2) -> SignalPrediction:
     """Predicted RMS per-sample backward signal dL/dz at each hidden layer, at initialisation.
 
-    X: (N, in_dim) the batch; y: (N,) labels in {0, 1}. One row per hidden layer l = 1..depth:
-    layer, q (mean pre-activation variance), factor (how much the signal is multiplied on its way
-    from the layer above into this one) and predicted."""
+    X: (N, in_dim) the batch; y: (N,) labels in {0, 1}."""
     if out_dim != 2:
         raise ValueError("the output signal is worked out for two classes")
     X = X.to(torch.float64)
@@ -90,4 +97,4 @@ def signal_at_init(X: torch.Tensor, y: torch.Tensor, depth: int, width: int, act
         fan_out, s_next = (width, s_w[layer + 1]) if layer + 1 < depth else (out_dim, s_out)
         factor[layer] = math.sqrt(fan_out * s_next * float(slope2[layer].mean()))
         da2 = width * s_w[layer] * dz2
-    return pd.DataFrame({"layer": np.arange(1, depth + 1), "q": q_mean, "factor": factor, "predicted": predicted})
+    return SignalPrediction(np.arange(1, depth + 1), np.array(q_mean), np.array(factor), np.array(predicted))

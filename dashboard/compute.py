@@ -250,6 +250,12 @@ def many(name: str, arg_list: list[tuple], progress: Progress = None) -> list:
     return [results[args] for args in arg_list]
 
 
+def start_workers() -> None:
+    """Boot the worker processes in the background (each imports torch, about two seconds)."""
+    if WORKERS_POOL.count:
+        threading.Thread(target=WORKERS_POOL.warm_up, name="backprop-lab-workers", daemon=True).start()
+
+
 def warm_up(configs: list[TrainConfig]) -> None:
     """Start the workers, then compute the views that shared links open first (presets and page
     defaults), in a background thread of the server."""

@@ -54,7 +54,7 @@ def prepare(params: Iterable[Param], other_keys: Iterable[str] = ()) -> list[str
                 notices.append(note)
                 if first_time:
                     st.session_state[p.key] = value
-    known = {p.key for p in params} | set(other_keys) | STREAMLIT_KEYS
+    known = {p.key for p in params} | set(other_keys) | STREAMLIT_KEYS | {CODE_KEY}
     unknown = [k for k in raw if k not in known]
     if unknown:
         notices.append(unknown_notice(unknown))
@@ -117,9 +117,16 @@ def train_widgets(params: Iterable[Param], hidden: Iterable[str] = ()) -> dict[s
     return values
 
 
+CODE_KEY = "code"
+
+
 def code_for_view(page: str, values: dict[str, Any]) -> None:
-    """An expander with a standalone PyTorch script that reproduces this view's numbers."""
-    with st.expander("Code for this view", icon=":material/code:"):
+    """An expander with a standalone PyTorch script that reproduces this view's numbers. It is lazy
+    (built and sent only while open) and its state is in the URL (`code=true` opens it)."""
+    expander = st.expander("Code for this view", icon=":material/code:", key=CODE_KEY, bind="query-params")
+    if not expander.open:
+        return
+    with expander:
         script = codegen.script(page, values)
         st.caption("A standalone script (PyTorch and the standard library only) that rebuilds this view's data "
                    "and network, runs the same computation and prints the numbers the page shows; its last "

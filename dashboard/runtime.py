@@ -10,6 +10,7 @@ import gc
 
 import altair  # noqa: F401  (imported before the freeze on purpose)
 import pandas  # noqa: F401
+from streamlit import delta_generator
 
 import dashboard.charts as charts
 import dashboard.compute as compute
@@ -20,5 +21,9 @@ WARM_VIEWS = [TrainConfig.preset(name) for name in PRESETS] + [apply_fix(TrainCo
 for kind in charts.BUILDERS:          # the chart templates: built once, at start-up
     charts.spec_text(kind)
 compute.warm_up(WARM_VIEWS)
+# Streamlit checks once per process, on the first element a page sends, whether it runs in a REPL, by
+# walking the caller's stack with inspect (about half a second). The server is no REPL: skip it, so
+# the first learner does not pay for it.
+delta_generator._use_warning_has_been_displayed = True
 gc.collect()
 gc.freeze()

@@ -13,6 +13,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dashboard import compute  # noqa: E402  (no torch: the workers import it)
+
+compute.start_workers()          # the worker processes boot (torch) while the server itself starts
+
 import streamlit as st  # noqa: E402
 
 

@@ -120,7 +120,8 @@ def test_scripts_use_torch_and_the_standard_library_only():
 
 def test_the_page_offers_the_script_and_its_numbers_match_what_the_page_shows():
     view = {"depth": "3", "width": "8", "act": "tanh", "epochs": "12", "seed": "5"}
-    at = open_page("flow", view)
+    assert not open_page("flow", view).get("code")                   # closed: nothing built or sent
+    at = open_page("flow", view | {"code": "true"})                  # a link can open it
     code = next(c.value for c in at.get("code"))
     assert code == script("flow", view).rstrip("\n")
     [got] = run_scripts([code])

@@ -81,7 +81,7 @@ def test_theory_moments_by_hand():
 def test_theory_for_relu_he_keeps_the_signal_flat():
     data = make_dataset("linear", 200, 0.0, 11)
     df = signal_at_init(data.X_train, data.y_train, 20, 32, "relu", "kaiming")
-    assert np.allclose(df.factor[:-1], 1.0) and np.allclose(df.predicted, df.predicted.iloc[-1])
+    assert np.allclose(df.factor[:-1], 1.0) and np.allclose(df.predicted, df.predicted[-1])
 
 
 THEORY_CASES = [("sigmoid", "default", 6), ("relu", "default", 10), ("tanh", "xavier", 10), ("relu", "kaiming", 10)]
@@ -100,7 +100,7 @@ def test_theory_predicts_the_plotted_signal_within_1_5x(data_name, act, init, de
         e0 = run.layer_stats[(run.layer_stats.epoch == 0) & (run.layer_stats.layer <= depth)]
         logs.append(np.log(e0.signal_rms.to_numpy()))
     measured = np.exp(np.mean(logs, 0))
-    predicted = signal_at_init(data.X_train, data.y_train, depth, 32, act, init).predicted.to_numpy()
+    predicted = signal_at_init(data.X_train, data.y_train, depth, 32, act, init).predicted
     assert np.all(np.abs(np.log(predicted / measured)) < math.log(1.5)), predicted / measured
 
 

@@ -7,16 +7,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_core.config import AUTOGRAD_PARAMS, FIX_PARAM, HAND_PARAMS, SWEEP_PARAMS, page_train_params, parse_one
+from backprop_core.config import (
+    AUTOGRAD_PARAMS,
+    FIX_PARAM,
+    HAND_PARAMS,
+    PTS_PARAM,
+    RANK_PARAM,
+    STEP_PARAM,
+    SWEEP_PARAMS,
+    page_train_params,
+    parse_one,
+)
 
 from apptools import exceptions, open_page
 
 PAGE_PARAMS = {
     "home": (),
-    "hand": HAND_PARAMS,
+    "hand": HAND_PARAMS + (STEP_PARAM,),
     "autograd": HAND_PARAMS + AUTOGRAD_PARAMS,
-    "flow": page_train_params("flow"),
-    "vanishing": page_train_params("vanishing") + (FIX_PARAM,) + SWEEP_PARAMS,
+    "flow": page_train_params("flow") + (PTS_PARAM,),
+    "vanishing": page_train_params("vanishing") + (FIX_PARAM, RANK_PARAM, PTS_PARAM) + SWEEP_PARAMS,
 }
 HOSTILE = ["", " ", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e-320", "0x1A",
            "1_000", "-0", "007", "3.7", "-3.7", "9" * 400, "abc", "true", "None", "null", "[]", "{}",
@@ -34,7 +44,7 @@ def values():
 
 
 def queries(page):
-    keys = [p.key for p in PAGE_PARAMS[page]] + ["epoch", "zz", "", "x" * 300, "<b>", "depth"]
+    keys = [p.key for p in PAGE_PARAMS[page]] + ["epoch", "zz", "", "x" * 300, "<b>", "depth", "hide", "code"]
     return st.dictionaries(st.sampled_from(keys), values(), max_size=5)
 
 
@@ -75,6 +85,10 @@ def extreme_values(p):
         return st.sampled_from(p.choices)
     if p.kind == "bool":
         return st.sampled_from(["true", "false"])
+    if p.kind == "points":      # valid points at the edges of the plane, of one class or both
+        coord = st.sampled_from([-5.0, 5.0, 0.0, 2.5])
+        point = st.tuples(coord, coord, st.sampled_from([0, 1])).map(lambda t: f"{t[0]:g}:{t[1]:g}:{t[2]}")
+        return st.lists(point, max_size=100).map(",".join)
     if p.kind == "int":
         return st.one_of(st.sampled_from([p.lo, p.hi, p.default]), st.integers(int(p.lo), int(p.hi))).map(
             lambda v: str(int(v)))
@@ -92,10 +106,12 @@ def valid_queries(page):
 @given(data=st.data())
 def test_valid_but_extreme_values_never_crash(page, data):
     """Every valid combination, pushed to its bounds (largest init, deepest, widest, one epoch, a huge
-    step...), ends in a page without exceptions: a chart, a verdict, or a clear refusal."""
+    step, a hundred points on the edges of the plane...), ends in a page without exceptions: a
+    verdict, or a clear refusal."""
     query = data.draw(valid_queries(page), label="query")
     at = open_page(page, query, timeout=120)
     assert exceptions(at) == [], (page, query, exceptions(at))
     shown = [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
-    assert any(t.startswith("Verdict") or "would take about" in t for t in shown), (page, query, shown)
+    told = ("Verdict", "Your data has", "All ")          # a verdict, or why custom points cannot train
+    assert any(t.startswith(told) or "would take about" in t for t in shown), (page, query, shown)
     assert not at.warning or not any("adjusted" in w.value for w in at.warning), (page, query)
