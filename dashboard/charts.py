@@ -19,6 +19,8 @@ import altair as alt
 import numpy as np
 import pyarrow as pa
 
+from dashboard import raster
+
 HEIGHT = 280
 LOG_AXIS = alt.Axis(format=".0e")     # log axes label powers of ten: 1e-8, 1e-6, ...
 RUN_COLORS = alt.Scale(domain=["chosen", "fixed"], range=["#d62728", "#1f77b4"])
@@ -72,24 +74,39 @@ def _update_ratio():
                      height=HEIGHT)
 
 
-def _surface(clickable: bool):
-    heat = alt.Chart(alt.NamedData("surface_grid")).mark_rect(opacity=0.55).encode(
-        x=alt.X("x:Q", title="x₀ (input 1)", scale=alt.Scale(zero=False, nice=False)), x2="x2",
-        y=alt.Y("y:Q", title="x₁ (input 2)", scale=alt.Scale(zero=False, nice=False)), y2="y2",
-        color=alt.Color("p:Q", title="P(class 1)", scale=alt.Scale(domain=[0, 1], scheme="redblue", reverse=True)),
-        tooltip=[alt.Tooltip("cx:Q", title="x₀", format=".2f"), alt.Tooltip("cy:Q", title="x₁", format=".2f"),
-                 alt.Tooltip("p:Q", title="P(class 1)", format=".3f")])
-    if clickable:
-        heat = heat.add_params(alt.selection_point(name="add_point", on="click", fields=["cx", "cy"],
-                                                   clear=False, empty=False))
-    dots = alt.Chart(alt.NamedData("surface_points")).mark_point(
+SURFACE_COLOR = alt.Color("p:Q", title="P(class 1)",
+                          scale=alt.Scale(domain=[0, 0.5, 1], range=raster.LEGEND_RANGE))
+X0, X1 = alt.X("x:Q", title="x₀ (input 1)", scale=alt.Scale(zero=False, nice=False)), \
+    alt.Y("y:Q", title="x₁ (input 2)", scale=alt.Scale(zero=False, nice=False))
+
+
+def _points_layer():
+    return alt.Chart(alt.NamedData("surface_points")).mark_point(
         filled=True, size=40, stroke="white", strokeWidth=0.8, opacity=1).encode(
         x="x:Q", y="y:Q", shape=alt.Shape("label:N", title="Class", scale=alt.Scale(domain=["0", "1"])),
-        fill=alt.Fill("label:N", scale=alt.Scale(domain=["0", "1"], range=["#b2182b", "#2166ac"]), legend=None),
+        fill=alt.Fill("label:N", scale=alt.Scale(domain=["0", "1"], range=list(raster.CLASS_COLORS)), legend=None),
         tooltip=[alt.Tooltip("x:Q", title="x₀", format=".2f"), alt.Tooltip("y:Q", title="x₁", format=".2f"),
                  alt.Tooltip("label:N", title="Class")])
-    title = "Decision surface (click to add a point)" if clickable else "Decision surface"
-    return alt.layer(heat, dots, title=title, height=HEIGHT + 40)
+
+
+def _surface():
+    """The model's P(class 1) over the plane as one smoothly scaled image (dashboard/raster.py),
+    the points on top, and a colour legend for P."""
+    image = alt.Chart(alt.NamedData("surface_image")).mark_image(aspect=False, smooth=True).encode(
+        x=X0, x2="x2", y=X1, y2="y2", url="url:N")
+    legend = alt.Chart(alt.Data(values=[{"p": 0.0}, {"p": 1.0}])).mark_point(opacity=0, size=0).encode(
+        color=SURFACE_COLOR)
+    return alt.layer(image, legend, _points_layer(), title="Decision surface", height=HEIGHT + 40)
+
+
+def _surface_clickable():
+    """The same plane as clickable cells (a click selects the cell's centre) for your own data."""
+    heat = alt.Chart(alt.NamedData("surface_grid")).mark_rect().encode(
+        x=X0, x2="x2", y=X1, y2="y2", color=SURFACE_COLOR,
+        tooltip=[alt.Tooltip("cx:Q", title="x₀", format=".2f"), alt.Tooltip("cy:Q", title="x₁", format=".2f"),
+                 alt.Tooltip("p:Q", title="P(class 1)", format=".3f")]
+    ).add_params(alt.selection_point(name="add_point", on="click", fields=["cx", "cy"], clear=False, empty=False))
+    return alt.layer(heat, _points_layer(), title="Decision surface (click to add a point)", height=HEIGHT + 40)
 
 
 def _grad_distribution():
@@ -196,7 +213,7 @@ BUILDERS = {
     "grad_flow": _grad_flow, "heatmap": lambda: _heatmap("heat"),
     "heat_chosen": lambda: _heatmap("heat_chosen"), "heat_fixed": lambda: _heatmap("heat_fixed"),
     "loss": lambda: _curve("loss"), "acc": lambda: _curve("acc"), "update_ratio": _update_ratio,
-    "surface": lambda: _surface(False), "surface_clickable": lambda: _surface(True),
+    "surface": _surface, "surface_clickable": _surface_clickable,
     "grad_distribution": _grad_distribution, "signal_at_init": _signal_at_init,
     "mean_hidden_gradient": _mean_hidden_gradient, "loss_both": _loss_both, "unit_health": _unit_health,
     "depth_sweep": _depth_sweep, "error_dots": _error_dots, "fixes": _fixes,
@@ -225,5 +242,6 @@ def draw(container, kind: str, width: str = "stretch", **datasets: dict):
     selection_mode) go to st.vega_lite_chart. Returns what Streamlit returns."""
     options = {k: datasets.pop(k) for k in ("key", "on_select", "selection_mode") if k in datasets}
     spec = json.loads(spec_text(kind))
-    spec["datasets"] = {name: arrow(columns) for name, columns in datasets.items()}
+    # the template's own constant datasets (a legend's two rows) stay; the view's data is added
+    spec["datasets"] = {**spec.get("datasets", {}), **{name: arrow(columns) for name, columns in datasets.items()}}
     return container.vega_lite_chart(spec=spec, width=width, **options)

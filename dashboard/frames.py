@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_core.results import HIST_EDGES, METRIC_COLUMNS, STAT_COLUMNS, RunResult
+from dashboard import raster
 
 MAX_EPOCHS_LINES = 100
 MAX_EPOCHS_HEAT = 60
@@ -72,6 +73,13 @@ def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -
     probs = np.full(gx.size, 0.5) if p is None else np.nan_to_num(p.reshape(-1).astype(np.float64), nan=0.5)
     x, y = gx.reshape(-1) - dx / 2, gy.reshape(-1) - dy / 2
     return {"x": x, "y": y, "x2": x + dx, "y2": y + dy, "cx": gx.reshape(-1), "cy": gy.reshape(-1), "p": probs}
+
+
+def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray) -> dict:
+    """One row: the surface as a PNG data URL and the plane it covers (cell edges)."""
+    dx, dy = float(grid_x[1] - grid_x[0]), float(grid_y[1] - grid_y[0])
+    return {"url": [raster.data_url(p)], "x": [float(grid_x[0]) - dx / 2], "x2": [float(grid_x[-1]) + dx / 2],
+            "y": [float(grid_y[-1]) + dy / 2], "y2": [float(grid_y[0]) - dy / 2]}
 
 
 def surface_points(X: np.ndarray, y: np.ndarray, limit: int = 300) -> dict:

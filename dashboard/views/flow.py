@@ -64,7 +64,7 @@ def scrub(run):
     hist_epoch = run.hist_epoch(epoch)
     left, right = st.columns(2)
     left.caption(f"Decision surface after {epoch} epoch{'s' if epoch != 1 else ''}.")
-    charts.draw(left, "surface", surface_grid=frames.surface_grid(run.grid_x, run.grid_y, run.surfaces[epoch]),
+    charts.draw(left, "surface", surface_image=frames.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
                 surface_points=frames.surface_points(run.X_train, run.y_train))
     right.caption(f"Gradients at the first step of epoch {hist_epoch}"
                   + (" (the last one recorded)." if hist_epoch != epoch else "."))
