@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import astuple
 
@@ -223,6 +223,24 @@ WORKERS_POOL = Workers(WORKERS)
 def training(cfg: TrainConfig, progress: Progress = None):
     """(RunResult, Diagnosis) for a validated config: cached, single-flight, in a worker."""
     return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("run", cfg, progress=progress))
+
+
+_WAITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="backprop-lab-wait")
+
+
+def trainings(cfgs: list[TrainConfig], progress: Progress = None, on_wait: Callable[[], None] | None = None) -> list:
+    """Several runs at once: each goes through `training` (cached, single-flight) in its own waiting
+    thread, so the workers compute them side by side. `progress` hears about the first run (from a
+    waiting thread: it must only record); `on_wait` is called in the caller's thread while waiting.
+    Without workers the runs go one after the other in the caller's thread."""
+    if WORKERS_POOL.count == 0:
+        return [training(cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
+    futures = [_WAITERS.submit(training, cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
+    while not all(f.done() for f in futures):
+        time.sleep(POLL_SECONDS)
+        if on_wait is not None:
+            on_wait()
+    return [f.result() for f in futures]
 
 
 def cached_training(cfg: TrainConfig):

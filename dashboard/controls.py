@@ -169,19 +169,26 @@ def _value_text(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def train(cfg):
-    """The run and its diagnosis, from the cache or a worker, with a progress bar for long runs."""
-    cached = compute.cached_training(cfg)
-    if cached is not None:
-        return cached
-    if not compute.slow(cfg):
-        return compute.training(cfg)
-    bar = st.progress(0.0, text="Training the network…")
-    try:
-        return compute.training(cfg, progress=lambda done, total: bar.progress(
-            done / total, text=f"Training the network… epoch {done}/{total}"))
-    finally:
-        bar.empty()
+def train(*cfgs):
+    """(run, diagnosis) for each config, from the cache or the workers (side by side), with a
+    progress bar while a long run trains. One config gives one pair."""
+    results = [compute.cached_training(cfg) for cfg in cfgs]
+    missing = [cfg for cfg, r in zip(cfgs, results, strict=True) if r is None]
+    if missing:
+        bar = st.progress(0.0, text="Training the network…") if any(compute.slow(c) for c in missing) else None
+        seen: dict[str, int] = {}
+
+        def show() -> None:                  # in this (the script's) thread
+            if bar is not None and seen:
+                bar.progress(seen["done"] / seen["total"], text=f"Training… epoch {seen['done']}/{seen['total']}")
+        try:
+            computed = iter(compute.trainings(missing, lambda done, total: seen.update(done=done, total=total),
+                                              on_wait=show))
+        finally:
+            if bar is not None:
+                bar.empty()
+        results = [r if r is not None else next(computed) for r in results]
+    return results[0] if len(cfgs) == 1 else results
 
 
 def hand_panel() -> dict[str, Any]:

@@ -53,3 +53,31 @@ def _catch(fn):
         return fn()
     except Exception as exc:  # noqa: BLE001
         return exc
+
+
+def test_runs_side_by_side_in_workers_match_runs_inline(monkeypatch):
+    """Two configs trained at once in two worker processes give, in order, what each gives inline."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from backprop_core import jobs
+    from backprop_core.config import TrainConfig
+    from dashboard import compute
+
+    base = TrainConfig(depth=2, width=8, epochs=6, n=120)
+    cfgs = [base, replace(base, seed=base.seed + 1, act="tanh")]
+    pool = compute.Workers(2)
+    monkeypatch.setattr(compute, "WORKERS_POOL", pool)
+    monkeypatch.setattr(compute, "RUNS", compute.BoundedCache(8))
+    waits, caller = [], threading.get_ident()
+    try:
+        both = compute.trainings(cfgs, on_wait=lambda: waits.append(threading.get_ident()))
+    finally:
+        if pool._pool is not None:
+            pool._pool.shutdown()
+    assert waits and set(waits) == {caller}               # the page's thread heard while it waited
+    for (run, _), cfg in zip(both, cfgs, strict=True):
+        inline, _ = jobs.run(cfg)
+        assert np.array_equal(run.metrics, inline.metrics) and np.array_equal(run.stats, inline.stats, equal_nan=True)
+    assert not np.array_equal(both[0][0].metrics, both[1][0].metrics)

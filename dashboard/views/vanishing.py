@@ -43,8 +43,7 @@ if not hidden:
         ("Exploding", "exploding"))])
 
 # ---- compute
-run, diagnosis = (None, None) if problem else controls.train(cfg)
-run_f, diagnosis_f = (None, None) if problem else controls.train(fixed_cfg)
+(run, diagnosis), (run_f, diagnosis_f) = ((None, None), (None, None)) if problem else controls.train(cfg, fixed_cfg)
 
 # ---- draw
 if cfg.custom:
