@@ -32,6 +32,11 @@ def fmt(v: float) -> str:
     return f"{v:.4e}"
 
 
+def _factor(v: float) -> str:
+    """A number inside a product or sum: negatives in parentheses, so "2 × (−0.5)" never reads "2 × −0.5"."""
+    return f"({fmt(v)})" if float(v) < 0 else fmt(v)
+
+
 def _vec(v: Vector) -> str:
     return r"\begin{bmatrix}" + " & ".join(fmt(a) for a in v) + r"\end{bmatrix}"
 
@@ -210,7 +215,7 @@ def walkthrough(r: HandResult, x: Vector, W1: Matrix, W2: Matrix, y: float, acti
     for j in range(2):
         fwd.append(WalkStep(f"z1_{j}", "forward", f"Hidden unit {j + 1} sums its weighted inputs",
                             (rf"z_1[{j + 1}] = x_1 W_1[1][{j + 1}] + x_2 W_1[2][{j + 1}]",
-                             rf"= {fmt(x[0])} \times {fmt(W1[0][j])} + {fmt(x[1])} \times {fmt(W1[1][j])}",
+                             rf"= {fmt(x[0])} \times {_factor(W1[0][j])} + {_factor(x[1])} \times {_factor(W1[1][j])}",
                              rf"= {fmt(r.z1[j])}"),
                             (f"z1_{j}",), ("x0", "x1", f"W1_0{j}", f"W1_1{j}")))
     for j in range(2):
@@ -219,7 +224,7 @@ def walkthrough(r: HandResult, x: Vector, W1: Matrix, W2: Matrix, y: float, acti
                             (f"h{j}",), (f"z1_{j}",)))
     fwd.append(WalkStep("z2", "forward", "The output sums the weighted hidden units",
                         (r"z_2 = h[1] W_2[1] + h[2] W_2[2]",
-                         rf"= {fmt(r.h[0])} \times {fmt(w2[0])} + {fmt(r.h[1])} \times {fmt(w2[1])}",
+                         rf"= {fmt(r.h[0])} \times {_factor(w2[0])} + {_factor(r.h[1])} \times {_factor(w2[1])}",
                          rf"= {fmt(r.z2)}"), ("z2",), ("h0", "h1", "W2_0", "W2_1")))
     fwd.append(WalkStep("yp", "forward", "The sigmoid turns the logit into a probability",
                         (r"\hat y = \sigma(z_2)", rf"= \sigma({fmt(r.z2)})", rf"= {fmt(r.y_pred)}"), ("yp",), ("z2",)))

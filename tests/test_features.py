@@ -151,6 +151,7 @@ def test_the_walk_computes_forward_node_by_node_then_every_chain_rule_factor():
     assert [s.phase for s in walk] == ["forward"] * 7 + ["backward"] * 8
     assert [s.key for s in walk[7:]] == [s.key for s in r.steps]
     assert walk[0].latex[-1] == "= 0.700000" and walk[6].latex[-1] == "= 0.602653"
+    assert walk[4].latex[1] == r"= 0.700000 \times 0.700000 + 0.600000 \times (-0.500000)"   # negatives bracketed
     values, grads = hand.known_after(walk, 3)
     assert values == {"z1_0", "z1_1", "h0"} and grads == set()
     dot = graph.dot(r, x, W1, W2, 1.0, walk, 3)

@@ -65,13 +65,12 @@ def step_by_step():
     else:
         s = walk[step - 1]
         st.markdown(f"**Step {step} of {WALK_STEPS}, {s.phase} pass:** {s.title}")
-    left, right = st.columns([2.3, 1])
-    left.graphviz_chart(graph.dot(r, x, W1, W2, y, walk, step), width="stretch")
-    with right:
+    st.graphviz_chart(graph.dot(r, x, W1, W2, y, walk, step), width="stretch")
+    with st.container(border=True):
         if step == 0:
-            st.latex(rf"L = {hand.fmt(r.loss)}")
-            st.latex(rf"\frac{{\partial L}}{{\partial W_1}} = {hand.to_latex(r.dW1)}")
-            st.latex(rf"\frac{{\partial L}}{{\partial W_2}} = {hand.to_latex(r.dW2)}")
+            a, b = st.columns(2)
+            a.latex(rf"\frac{{\partial L}}{{\partial W_1}} = {hand.to_latex(r.dW1)}")
+            b.latex(rf"\frac{{\partial L}}{{\partial W_2}} = {hand.to_latex(r.dW2)}")
         else:
             for line in walk[step - 1].latex:
                 st.latex(line)
