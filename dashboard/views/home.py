@@ -1,11 +1,14 @@
+"""Home: what backpropagation is, the learning path with a link to every preset, and how to share a view."""
 import streamlit as st
 
 from backprop_core.config import HAND_PRESETS
 from dashboard.links import hand_query, train_query
 
+# ---- read params: none, the links below carry their own
 EXAMPLE_POINTS = "-1.5:-1:0,-1:-1.8:0,-0.5:-1:0,-2:0.5:0,1:1:1,1.5:0.2:1,0.5:1.8:1,2:-0.4:1"
 FOCUSED_HIDE = "width,init,norm,residual,opt,lr,epochs,seed,data,n,noise,batch,wd,clip,dseed,fix"
 
+# ---- draw
 st.title("backprop-lab")
 st.markdown(
     "**Backpropagation** is how a neural network finds out which way to nudge each weight. "
