@@ -7,8 +7,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (str(ROOT), str(ROOT / "tests")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from servers import descendants  # noqa: E402  (the server's process tree, workers included)
 
 
 def machine() -> str:
@@ -26,20 +29,6 @@ def timed(fn, repeats: int) -> list[float]:
         t = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t)
-    return out
-
-
-def descendants(pid: int) -> list[int]:
-    """A process and all its descendants (the workers are the server's grandchildren)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 

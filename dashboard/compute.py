@@ -108,13 +108,28 @@ _progress = None          # in a worker: shared doubles, three per worker: job i
 _slot = None
 
 
-def _init_worker(progress, counter) -> None:
+def _init_worker(progress, counter, server_pid: int) -> None:
     global _progress, _slot
     with counter.get_lock():
         _slot = counter.value
         counter.value += 1
     _progress = progress
+    threading.Thread(target=_exit_with, args=(server_pid,), name="backprop-lab-orphan-check", daemon=True).start()
     jobs.warm()
+
+
+def _exit_with(server_pid: int, every: float = 1.0) -> None:
+    """In a worker: exit as soon as the server is gone. A server killed by its pid (a crash, a
+    deploy, a test) cannot shut its pool down, and a pool worker waiting for its next job would
+    otherwise wait forever, holding torch's memory (and the forkserver) with it."""
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:          # the pid now belongs to someone else's process
+            os._exit(0)
 
 
 def _report(job_id: int, done: int, total: int) -> None:
@@ -166,7 +181,7 @@ class Workers:
                 self._progress = ctx.Array("d", 3 * self.count, lock=False)
                 counter = ctx.Value("i", 0)
                 self._pool = ProcessPoolExecutor(self.count, mp_context=ctx, initializer=_init_worker,
-                                                 initargs=(self._progress, counter))
+                                                 initargs=(self._progress, counter, os.getpid()))
             return self._pool
 
     def call(self, name: str, *args, progress: Progress = None):
@@ -207,6 +222,13 @@ class Workers:
         for slot in range(self.count):
             if values[3 * slot] == job_id and values[3 * slot + 2] > 0:
                 progress(int(values[3 * slot + 1]), int(values[3 * slot + 2]))
+
+    def shutdown(self) -> None:
+        """Stop the workers (the server is stopping); queued jobs are dropped."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
 
     def warm_up(self) -> None:
         """Start every worker now (each imports torch), so the first learner does not wait."""

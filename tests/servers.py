@@ -32,6 +32,28 @@ def wait_healthy(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"no health answer from {url} in {timeout} s")
 
 
+def descendants(pid: int) -> list[int]:
+    """A process and all its descendants, from /proc (the workers are the server's grandchildren)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in pathlib.Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def start(port: int | None = None, extra: list[str] | None = None, env: dict | None = None):
     """Popen of `streamlit run dashboard/server.py` on 127.0.0.1:port, in its own process group."""
     port = port or free_port()

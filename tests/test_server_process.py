@@ -1,8 +1,15 @@
-"""The pages' server process never imports torch: every computation runs in the workers."""
+"""The server process: torch-free (every computation runs in the workers), and its workers leave with it."""
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from servers import descendants, running, start, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_MODULES = ["dashboard.charts", "dashboard.compute", "dashboard.controls", "dashboard.custom_data",
@@ -28,3 +35,27 @@ def test_every_page_imports_only_server_modules():
                 module = line.split()[1].split(".")[-1]
                 modules = [module] if module not in ("backprop_core", "dashboard") else [n.strip() for n in names]
                 assert set(filter(None, modules)) <= allowed, (page.name, line)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from Linux /proc")
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+def test_workers_leave_with_the_server(how):
+    """A server killed by its pid (no chance to clean up) or stopped by SIGTERM leaves no worker,
+    forkserver or resource tracker behind: an orphaned worker would hold torch's memory forever."""
+    proc, url = start()
+    try:
+        wait_healthy(url)
+        deadline = time.monotonic() + 60
+        while len(descendants(proc.pid)) < 3 and time.monotonic() < deadline:     # server, forkserver, workers
+            time.sleep(0.2)
+        tree = descendants(proc.pid)
+        assert len(tree) >= 3, "the worker processes never started"
+        os.kill(proc.pid, signal.SIGKILL if how == "killed" else signal.SIGTERM)   # the server's pid only
+        proc.wait(20)
+        deadline = time.monotonic() + 15
+        while any(running(p) for p in tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [p for p in tree if running(p)] == []
+    finally:
+        stop(proc)
