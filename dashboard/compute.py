@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import astuple
 
@@ -209,13 +209,12 @@ class Workers:
                     progress(k + 1, len(arg_list))
             return out
         futures = [self.pool().submit(_in_worker, next(self._ids), name, args) for args in arg_list]
-        while True:
-            done = sum(f.done() for f in futures)
+        pending = set(futures)
+        while pending:                       # wakes when a job ends (or to poll), never spins
+            pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED).not_done
             if progress is not None:
-                progress(done, len(futures))
-            if done == len(futures):
-                return [f.result() for f in futures]
-            time.sleep(POLL_SECONDS)
+                progress(len(futures) - len(pending), len(futures))
+        return [f.result() for f in futures]
 
     def _report_progress(self, job_id: int, progress) -> None:
         values = list(self._progress)
@@ -258,8 +257,7 @@ def trainings(cfgs: list[TrainConfig], progress: Progress = None, on_wait: Calla
     if WORKERS_POOL.count == 0:
         return [training(cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
     futures = [_WAITERS.submit(training, cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
-    while not all(f.done() for f in futures):
-        time.sleep(POLL_SECONDS)
+    while wait(futures, timeout=POLL_SECONDS).not_done:      # returns the moment the last one is done
         if on_wait is not None:
             on_wait()
     return [f.result() for f in futures]
