@@ -1,6 +1,6 @@
 """Two replicas behind Debian's nginx with sticky sessions; kill one mid-load.
 
-    python bench/scaleout.py [--sessions 20] [--actions 8] [--kill-after 3]
+    python bench/scaleout.py [--sessions 20] [--actions 8] [--kill-at 0.3]
 
 Starts two app replicas on loopback (shared cookie secret), nginx in front of them
 (deploy/nginx.conf.template), runs the learners through nginx, and kills replica A by its pid
@@ -96,12 +96,13 @@ async def learner(url, i, actions, values, think, stats, expected) -> None:
     await s.close()
 
 
-async def run_load(url, sessions, actions, values, think, kill, kill_after, stats, expected):
+async def run_load(url, sessions, actions, values, think, kill, kill_at, stats, expected):
     async def killer():
-        # mid-load: once every learner has done about one action, after at least kill_after s
+        # mid-load: once a share kill_at of all actions is done (and every learner has done about
+        # one), whatever time that takes, so the kill hits live sessions on a fast or a slow server
         t0 = time.perf_counter()
-        while stats["ok"] < sessions or time.perf_counter() - t0 < kill_after:
-            await asyncio.sleep(0.05)
+        while stats["ok"] < max(sessions, kill_at * sessions * actions):
+            await asyncio.sleep(0.02)
         kill()
         stats["killed_at_s"] = round(time.perf_counter() - t0, 2)
     await asyncio.gather(killer(), *(learner(url, i, actions, values, think, stats, expected)
@@ -109,7 +110,7 @@ async def run_load(url, sessions, actions, values, think, kill, kill_after, stat
 
 
 def scenario(sessions: int = 20, actions: int = 8, values=(2, 3, 4, 5), think: float = 0.3,
-             kill_after: float = 4.0) -> dict:
+             kill_at: float = 0.3) -> dict:
     """Run the failover scenario once and return its figures."""
     secret = secrets.token_hex(16)
     env = {"STREAMLIT_SERVER_COOKIE_SECRET": secret}   # one secret for all replicas (XSRF tokens)
@@ -130,7 +131,7 @@ def scenario(sessions: int = 20, actions: int = 8, values=(2, 3, 4, 5), think: f
             err = nginx.stderr.read().decode()[-500:] if nginx.poll() is not None else ""
             raise RuntimeError(f"nginx did not come up: {err}") from None
         t0 = time.perf_counter()
-        asyncio.run(run_load(url, sessions, actions, list(values), think, lambda: stop(a), kill_after,
+        asyncio.run(run_load(url, sessions, actions, list(values), think, lambda: stop(a), kill_at,
                              stats, expected))
         wall = time.perf_counter() - t0
         mismatched = [d for d, v in stats["restored"] if d in expected and expected[d] != v]
@@ -162,11 +163,11 @@ def main() -> None:
     ap.add_argument("--actions", type=int, default=8)
     ap.add_argument("--values", default="2,3,4,5")
     ap.add_argument("--think", type=float, default=0.3)
-    ap.add_argument("--kill-after", type=float, default=4.0)
+    ap.add_argument("--kill-at", type=float, default=0.3, help="share of all actions done when A is killed")
     ap.add_argument("--json")
     args = ap.parse_args()
     result = scenario(args.sessions, args.actions, [int(v) for v in args.values.split(",")], args.think,
-                      args.kill_after)
+                      args.kill_at)
     print(json.dumps(result, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
