@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backprop_core.config import TrainConfig, apply_fix
+from backprop_core.config import TrainConfig
 
 Progress = Callable[[int, int], None] | None
 
@@ -37,19 +37,6 @@ def run(cfg: TrainConfig, progress: Progress = None):
     return result, diagnose(result)
 
 
-def fix_row(cfg: TrainConfig, fix: str):
-    """One row of the "every fix, ranked" table: the run with `fix` applied, summarised."""
-    from backprop_core.diagnose import diagnose, gradient_ratio
-    from backprop_core.results import final_metrics
-    from backprop_core.training import train
-    fixed = apply_fix(cfg, fix)
-    result = train(fixed)
-    final = final_metrics(result)
-    return {"fix": fix, "verdict": diagnose(result).verdict, "train_acc": final["train_acc"],
-            "test_acc": final["test_acc"], "train_loss": final["train_loss"],
-            "grad_ratio": gradient_ratio(result), "config": fixed}
-
-
 def ledger(x, W1, W2, y, act: str, dtype: str):
     from backprop_core.check import two_layer_ledger
     return two_layer_ledger(list(x), [list(r) for r in W1], [list(r) for r in W2], y, act, dtype)
@@ -74,6 +61,6 @@ def depth_sweep(max_depth: int, activations: tuple, inits: tuple, seeds: int, pr
     return sweep(max_depth, activations, inits, seeds, on_progress=progress)
 
 
-JOBS = {"warm": warm, "run": run, "fix_row": fix_row, "ledger": ledger, "model_report": model_report,
+JOBS = {"warm": warm, "run": run, "ledger": ledger, "model_report": model_report,
         "depth_sweep": depth_sweep}
 WITH_PROGRESS = {"run", "depth_sweep"}

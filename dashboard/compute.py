@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import astuple
 
@@ -198,24 +198,6 @@ class Workers:
                 if progress is not None:
                     self._report_progress(job_id, progress)
 
-    def call_many(self, name: str, arg_list: list[tuple], progress: Progress = None) -> list:
-        """Run job `name` once per argument tuple, all at once across the workers; progress(k, n)
-        counts finished jobs."""
-        if self.count == 0:
-            out = []
-            for k, args in enumerate(arg_list):
-                out.append(jobs.JOBS[name](*args))
-                if progress is not None:
-                    progress(k + 1, len(arg_list))
-            return out
-        futures = [self.pool().submit(_in_worker, next(self._ids), name, args) for args in arg_list]
-        pending = set(futures)
-        while pending:                       # wakes when a job ends (or to poll), never spins
-            pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED).not_done
-            if progress is not None:
-                progress(len(futures) - len(pending), len(futures))
-        return [f.result() for f in futures]
-
     def _report_progress(self, job_id: int, progress) -> None:
         values = list(self._progress)
         for slot in range(self.count):
@@ -253,9 +235,14 @@ def trainings(cfgs: list[TrainConfig], progress: Progress = None, on_wait: Calla
     """Several runs at once: each goes through `training` (cached, single-flight) in its own waiting
     thread, so the workers compute them side by side. `progress` hears about the first run (from a
     waiting thread: it must only record); `on_wait` is called in the caller's thread while waiting.
-    Without workers the runs go one after the other in the caller's thread."""
+    Without workers the runs go one after the other in the caller's thread (`on_wait` after each)."""
     if WORKERS_POOL.count == 0:
-        return [training(cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
+        out = []
+        for i, cfg in enumerate(cfgs):
+            out.append(training(cfg, progress if i == 0 else None))
+            if on_wait is not None:
+                on_wait()
+        return out
     futures = [_WAITERS.submit(training, cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
     while wait(futures, timeout=POLL_SECONDS).not_done:      # returns the moment the last one is done
         if on_wait is not None:
@@ -276,16 +263,6 @@ def slow(cfg: TrainConfig) -> bool:
 def job(name: str, *args, progress: Progress = None):
     """Any other job, cached by its name and plain arguments."""
     return RESULTS.get_or_compute((name, *args), lambda: WORKERS_POOL.call(name, *args, progress=progress))
-
-
-def many(name: str, arg_list: list[tuple], progress: Progress = None) -> list:
-    """Job `name` for each argument tuple: cached ones from the cache, the rest in parallel."""
-    results = {args: RESULTS.get((name, *args)) for args in arg_list}
-    missing = [args for args, value in results.items() if value is None]
-    if missing:
-        for args, value in zip(missing, WORKERS_POOL.call_many(name, missing, progress), strict=True):
-            results[args] = RESULTS.get_or_compute((name, *args), lambda value=value: value)
-    return [results[args] for args in arg_list]
 
 
 def start_workers() -> None:

@@ -15,7 +15,8 @@ from backprop_core.config import (
     apply_fix,
     estimate_seconds,
 )
-from backprop_core.diagnose import LEARNED_ACC
+from backprop_core.diagnose import LEARNED_ACC, gradient_ratio
+from backprop_core.results import final_metrics
 from dashboard import charts, compute, controls
 
 
@@ -45,6 +46,13 @@ def rank(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)
 
 
+def row(fix: str, fixed: TrainConfig, run, diagnosis) -> dict:
+    """One row of the table: the run with `fix` applied, summarised."""
+    final = final_metrics(run)
+    return {"fix": fix, "verdict": diagnosis.verdict, "train_acc": final["train_acc"], "test_acc": final["test_acc"],
+            "train_loss": final["train_loss"], "grad_ratio": gradient_ratio(run), "config": fixed}
+
+
 def _chart_columns(rows: list[dict]) -> dict:
     return {"label": [FIX_LABELS[r["fix"]] for r in rows], "rank": np.arange(len(rows)),
             "train_acc": np.array([r["train_acc"] if math.isfinite(r["train_acc"]) else 0.0 for r in rows]),
@@ -69,11 +77,17 @@ def ranked(cfg: TrainConfig, params) -> None:
                    f"{RANK_BUDGET_SECONDS:.0f} s limit: lower epochs, training points, depth or width.",
                    icon=":material/timer:")
         return
+    # the runs go through the same cache as the page's own: the chosen fix's run is not trained
+    # again, and a row's Apply button opens a view that is already computed
+    fixed = [apply_fix(cfg, f) for f in changed]
     bar = st.progress(0.0, text="Trying every fix…")
-    rows = compute.many("fix_row", [(cfg, f) for f in changed],
-                        progress=lambda k, n: bar.progress(k / n, text=f"Trying every fix… {k}/{n} runs"))
+
+    def show() -> None:
+        done = sum(compute.cached_training(c) is not None for c in fixed)
+        bar.progress(done / len(fixed), text=f"Trying every fix… {done}/{len(fixed)} runs")
+    runs = compute.trainings(fixed, on_wait=show)
     bar.empty()
-    rows = rank(rows)
+    rows = rank([row(f, c, *r) for f, c, r in zip(changed, fixed, runs, strict=True)])
     same = [f for f in FIXES if f not in changed]
     if same:
         st.caption("Already part of this run, so not tried: " + ", ".join(f"`{f}`" for f in same) + ".")
