@@ -30,6 +30,9 @@ BY_LAYER = alt.EncodingSortField(field="layer", op="min", order="ascending")
 POINT = alt.OverlayMarkDef(size=14, filled=True)
 
 
+EPOCH_X = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))   # whole epochs only
+
+
 def _layer_tooltip(value: str, title: str, fmt: str = ".3e") -> list:
     return [alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("epoch:Q", title="Epoch"),
             alt.Tooltip(f"{value}:Q", title=title, format=fmt)]
@@ -38,7 +41,7 @@ def _layer_tooltip(value: str, title: str, fmt: str = ".3e") -> list:
 def _grad_flow():
     return alt.Chart(alt.NamedData("grad_lines"), title="Gradient flow: mean |dL/dW| per layer",
                      height=HEIGHT).mark_line(point=POINT, strokeWidth=1.5).encode(
-        x=alt.X("epoch:Q", title="Epoch"),
+        x=EPOCH_X,
         y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("grad", "Mean |dL/dW|"))
 
@@ -58,7 +61,7 @@ def _curve(metric: str):
          alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1])))
     return alt.Chart(alt.NamedData("curve"), title="Loss" if metric == "loss" else "Accuracy",
                      height=HEIGHT - 40).mark_line().encode(
-        x=alt.X("epoch:Q", title="Epoch"), y=y,
+        x=EPOCH_X, y=y,
         color=alt.Color("split:N", title="Split", scale=alt.Scale(domain=["train", "test"])),
         tooltip=[alt.Tooltip("split:N", title="Split"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("value:Q", title=metric, format=".4f")])
@@ -66,7 +69,7 @@ def _curve(metric: str):
 
 def _update_ratio():
     lines = alt.Chart(alt.NamedData("update_lines")).mark_line(point=POINT, strokeWidth=1.5).encode(
-        x=alt.X("epoch:Q", title="Epoch"),
+        x=EPOCH_X,
         y=alt.Y("ratio:Q", title="‖ΔW‖ / ‖W‖ per step (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("ratio", "update / weight", ".2e"))
     guide = alt.Chart().mark_rule(strokeDash=[6, 4], color="gray").encode(y=alt.datum(1e-3))
@@ -140,7 +143,7 @@ def _signal_at_init():
 def _mean_hidden_gradient():
     return alt.Chart(alt.NamedData("mean_grad"), title="Mean gradient over all hidden layers",
                      height=HEIGHT).mark_line(point=POINT).encode(
-        x=alt.X("epoch:Q", title="Epoch"),
+        x=EPOCH_X,
         y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("epoch:Q", title="Epoch"),
@@ -149,7 +152,7 @@ def _mean_hidden_gradient():
 
 def _loss_both():
     return alt.Chart(alt.NamedData("loss_both"), title="Training loss", height=HEIGHT).mark_line().encode(
-        x=alt.X("epoch:Q", title="Epoch"), y=alt.Y("loss:Q", title="Loss (nats)"),
+        x=EPOCH_X, y=alt.Y("loss:Q", title="Loss (nats)"),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("loss:Q", title="Loss", format=".4f")])

@@ -94,7 +94,8 @@ def ranked(cfg: TrainConfig, params) -> None:
     header = st.columns([2.2, 1.2, 1, 1, 1, 1.3, 1])
     for col, title in zip(header, ("Fix", "Verdict", "Train acc.", "Test acc.", "Final loss", "Layer 1 / last |g| "
                                    "at init", ""), strict=True):
-        col.markdown(f"**{title}**")
+        if title:                            # the Apply column has none ("****" draws a rule)
+            col.markdown(f"**{title}**")
     for i, r in enumerate(rows):
         c = st.columns([2.2, 1.2, 1, 1, 1, 1.3, 1])
         c[0].markdown(f"{i + 1}. {FIX_LABELS[r['fix']]} (`{r['fix']}`)")
