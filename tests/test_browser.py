@@ -151,7 +151,8 @@ def test_a_chart_keeps_its_vega_view_when_a_rerun_brings_new_data(server, page):
     new view. A spec that changed from one view to the next would replace the canvas."""
     page.goto(server + "/flow?epochs=30")
     settle(page)
-    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas', timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas').length >= 6",
+                           timeout=30_000)              # every chart drawn: they draw in no fixed order
     before = page.evaluate(MARK_FIRST_CANVAS)
     for _ in range(2):
         _slider(page, "Seed").focus()
@@ -167,8 +168,8 @@ def test_a_chart_keeps_its_vega_view_when_a_rerun_brings_new_data(server, page):
 def test_clicking_the_plane_adds_a_point_to_the_link(server, page):
     page.goto(server + "/flow?data=custom&pts=-1:-1:0,1:1:1&epochs=10")
     settle(page)
-    canvas = page.locator('[data-testid="stVegaLiteChart"] canvas').first
-    canvas.wait_for(timeout=30_000)
+    canvas = page.locator('.st-key-surface_click [data-testid="stVegaLiteChart"] canvas')   # the clickable plane
+    canvas.wait_for(timeout=30_000)                      # drawn (charts draw in no fixed order)
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
     page.wait_for_function("new URLSearchParams(location.search).get('pts').split(',').length === 3",
