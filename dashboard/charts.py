@@ -46,8 +46,8 @@ def _grad_flow():
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("grad", "Mean |dL/dW|"))
 
 
-def _heatmap(name: str):
-    chart = alt.Chart(alt.NamedData(name), title="Gradient norm ‖dL/dW‖, layer × epoch", height=HEIGHT)
+def _heatmap(name: str, title: str = "Gradient norm ‖dL/dW‖, layer × epoch"):
+    chart = alt.Chart(alt.NamedData(name), title=title, height=HEIGHT)
     return chart.mark_rect().encode(
         x=alt.X("epoch:O", title="Epoch", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
         y=alt.Y("layer_name:O", title="Layer (1 = input side)", sort=BY_LAYER, axis=alt.Axis(labelOverlap=True)),
@@ -214,7 +214,8 @@ def _fixes():
 
 BUILDERS = {
     "grad_flow": _grad_flow, "heatmap": lambda: _heatmap("heat"),
-    "heat_chosen": lambda: _heatmap("heat_chosen"), "heat_fixed": lambda: _heatmap("heat_fixed"),
+    "heat_chosen": lambda: _heatmap("heat_chosen", "Chosen run: ‖dL/dW‖, layer × epoch"),
+    "heat_fixed": lambda: _heatmap("heat_fixed", "With the fix: ‖dL/dW‖, layer × epoch"),
     "loss": lambda: _curve("loss"), "acc": lambda: _curve("acc"), "update_ratio": _update_ratio,
     "surface": _surface, "surface_clickable": _surface_clickable,
     "grad_distribution": _grad_distribution, "signal_at_init": _signal_at_init,

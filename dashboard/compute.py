@@ -265,6 +265,11 @@ def job(name: str, *args, progress: Progress = None):
     return RESULTS.get_or_compute((name, *args), lambda: WORKERS_POOL.call(name, *args, progress=progress))
 
 
+def cached_job(name: str, *args):
+    """The job's result if it is already cached, else None (never computes)."""
+    return RESULTS.get((name, *args))
+
+
 def start_workers() -> None:
     """Boot the worker processes in the background (each imports torch, about two seconds)."""
     if WORKERS_POOL.count:

@@ -258,6 +258,6 @@ def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, A
         for p in params:
             st.session_state[p.key] = values.get(p.key, p.default)
 
-    cols = st.columns(len(presets))
-    for col, (label, values) in zip(cols, presets, strict=True):
-        col.button(label, key=f"preset_{label}", icon=icon, on_click=apply, args=(values,), width="stretch")
+    row = st.container(horizontal=True)
+    for label, values in presets:
+        row.button(label, key=f"preset_{label}", icon=icon, on_click=apply, args=(values,), width="stretch")

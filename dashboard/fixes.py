@@ -30,9 +30,9 @@ def suggested(diagnosis, params) -> None:
     """The diagnosis's fixes, best first, each a button that applies it to the sidebar."""
     if diagnosis.fixes:
         st.markdown("**Suggested fixes, best first** (each applies one change to the sidebar):")
-        cols = st.columns(len(diagnosis.fixes))
-        for col, f in zip(cols, diagnosis.fixes, strict=True):
-            col.button(f.label, key=f"apply_{f.key}", help=f.why, on_click=_apply, args=(params, f.config),
+        row = st.container(horizontal=True)
+        for f in diagnosis.fixes:
+            row.button(f.label, key=f"apply_{f.key}", help=f.why, on_click=_apply, args=(params, f.config),
                        width="stretch")
 
 

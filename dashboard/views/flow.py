@@ -37,23 +37,23 @@ if problem:
 st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
 final = final_metrics(run)
-m = st.columns(4)
-m[0].metric("Status", run.status)
-m[1].metric("Train loss", controls.fmt_metric(final["train_loss"], "{:.4f}"))
-m[2].metric("Train accuracy", controls.fmt_metric(final["train_acc"], "{:.1%}"))
-m[3].metric("Test accuracy" if not cfg.custom else "Test accuracy (= training points)",
+m = st.container(horizontal=True)
+m.metric("Status", run.status)
+m.metric("Train loss", controls.fmt_metric(final["train_loss"], "{:.4f}"))
+m.metric("Train accuracy", controls.fmt_metric(final["train_acc"], "{:.1%}"))
+m.metric("Test accuracy" if not cfg.custom else "Test accuracy (= training points)",
             controls.fmt_metric(final["test_acc"], "{:.1%}"))
 if not len(run.stats):
     st.info("Training diverged during its first epoch, before any gradient could be recorded: there is "
             "nothing to chart. Lower the learning rate or pick a smaller initialisation.", icon=":material/info:")
     st.stop()
 
-a, b = st.columns(2)
-charts.draw(a, "grad_flow", grad_lines=frames.grad_lines(run))
-charts.draw(b, "heatmap", heat=frames.heat(run))
-c1, c2 = st.columns(2)
-charts.draw(c1, "loss", curve=frames.curve(run, "loss"))
-charts.draw(c2, "acc", curve=frames.curve(run, "acc"))
+row = st.container(horizontal=True, gap="medium")
+charts.draw(row, "grad_flow", grad_lines=frames.grad_lines(run))
+charts.draw(row, "heatmap", heat=frames.heat(run))
+row = st.container(horizontal=True, gap="medium")
+charts.draw(row, "loss", curve=frames.curve(run, "loss"))
+charts.draw(row, "acc", curve=frames.curve(run, "acc"))
 charts.draw(st, "update_ratio", update_lines=frames.update_lines(run))
 
 
@@ -62,13 +62,13 @@ def scrub(run):
     st.subheader("Scrub through training")
     epoch = controls.epoch_scrubber(sorted(run.surfaces))
     hist_epoch = run.hist_epoch(epoch)
-    left, right = st.columns(2)
-    left.caption(f"Decision surface after {epoch} epoch{'s' if epoch != 1 else ''}.")
-    charts.draw(left, "surface", surface_image=frames.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
+    last = " (the last one recorded)." if hist_epoch != epoch else "."
+    st.caption(f"Left, the decision surface after {epoch} epoch{'s' if epoch != 1 else ''}; right, the gradients "
+               f"at the first step of epoch {hist_epoch}{last}")
+    row = st.container(horizontal=True, gap="medium")
+    charts.draw(row, "surface", surface_image=frames.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
                 surface_points=frames.surface_points(run.X_train, run.y_train))
-    right.caption(f"Gradients at the first step of epoch {hist_epoch}"
-                  + (" (the last one recorded)." if hist_epoch != epoch else "."))
-    charts.draw(right, "grad_distribution", hist=frames.hist(run, epoch))
+    charts.draw(row, "grad_distribution", hist=frames.hist(run, epoch))
 
 
 if run.surfaces:

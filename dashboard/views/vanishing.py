@@ -77,14 +77,12 @@ else:
                "The signal is what shrinks or grows from layer to layer: mean-field theory multiplies it by "
                "√(width · Var(w) · E[φ′(z)²]) at each step down, starting from the output error, for these very "
                "inputs.")
-    h1, h2 = st.columns(2)
-    h1.markdown("**Chosen run**")
-    charts.draw(h1, "heat_chosen", heat_chosen=frames.heat(run))
-    h2.markdown(f"**With {fix}**")
-    charts.draw(h2, "heat_fixed", heat_fixed=frames.heat(run_f))
-    g1, g2 = st.columns(2)
-    charts.draw(g1, "mean_hidden_gradient", mean_grad=frames.mean_hidden_gradient(runs))
-    charts.draw(g2, "loss_both", loss_both=frames.losses(runs))
+    row = st.container(horizontal=True, gap="medium")
+    charts.draw(row, "heat_chosen", heat_chosen=frames.heat(run))
+    charts.draw(row, "heat_fixed", heat_fixed=frames.heat(run_f))
+    row = st.container(horizontal=True, gap="medium")
+    charts.draw(row, "mean_hidden_gradient", mean_grad=frames.mean_hidden_gradient(runs))
+    charts.draw(row, "loss_both", loss_both=frames.losses(runs))
     charts.draw(st, "unit_health", width="content", health=frames.unit_health(runs))
 
 fixes.ranked(cfg, params)
@@ -96,14 +94,16 @@ def depth_sweep():
     st.subheader("Depth sweep (Glorot & Bengio style)")
     st.markdown("For every depth, how much of the gradient at the last hidden layer reaches the first one, at "
                 "initialisation, for four activations. The band spans the seeds.")
-    s1, s2, s3 = st.columns(3)
-    depth = controls.widget(sweep_params["sweep_depth"], s1)
-    init = controls.widget(sweep_params["sweep_init"], s2)
-    seeds = controls.widget(sweep_params["sweep_seeds"], s3)
-    bar = st.progress(0.0, text="Depth sweep")
-    df = compute.job("depth_sweep", depth, SWEEP_ACTIVATIONS, (init,), seeds,
-                     progress=lambda k, total: bar.progress(k / total, text=f"Depth sweep {k}/{total}"))
-    bar.empty()
+    row = st.container(horizontal=True, gap="medium")
+    depth = controls.widget(sweep_params["sweep_depth"], row)
+    init = controls.widget(sweep_params["sweep_init"], row)
+    seeds = controls.widget(sweep_params["sweep_seeds"], row)
+    args = ("depth_sweep", depth, SWEEP_ACTIVATIONS, (init,), seeds)
+    df = compute.cached_job(*args)
+    if df is None:                                   # a progress bar only while it computes
+        bar = st.progress(0.0, text="Depth sweep")
+        df = compute.job(*args, progress=lambda k, total: bar.progress(k / total, text=f"Depth sweep {k}/{total}"))
+        bar.empty()
     charts.draw(st, "depth_sweep", sweep=frames.sweep(df))
 
 
