@@ -475,6 +475,23 @@ FIX_LABELS = {"relu": "switch to ReLU", "he": "He (kaiming) init", "xavier": "Xa
               "clip": "clip gradient norm at 1"}
 
 
+def next_guess(prev: TrainConfig, cur: TrainConfig) -> TrainConfig | None:
+    """The run a learner who just moved one number from `prev` to `cur` most likely asks for next:
+    the same control moved once more by the same amount (a slider's arrow key, the next seed).
+
+    None when no control or more than one changed, when the change was not a number, or when the
+    guess leaves the control's range."""
+    if prev.pts != cur.pts:
+        return None
+    changed = [p for p in TRAIN_PARAMS if getattr(prev, p.key) != getattr(cur, p.key)]
+    if len(changed) != 1 or changed[0].kind not in ("int", "float"):
+        return None
+    p = changed[0]
+    a, b = getattr(prev, p.key), getattr(cur, p.key)
+    guess = b + (b - a) if p.kind == "int" else round(b + (b - a), 10)
+    return replace(cur, **{p.key: guess}) if p.lo <= guess <= p.hi else None
+
+
 # ---------------------------------------------------------------- compute budget
 # Cost model fitted by bench/bench_budget.py on a 2-core machine with one torch thread, then
 # scaled up so that no benchmarked run took longer than predicted (a conservative budget):

@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,6 +31,8 @@ from backprop_core.config import TrainConfig, estimate_seconds
 Progress = Callable[[int, int], None] | None
 WORKERS = int(os.environ.get("BACKPROP_LAB_WORKERS", os.cpu_count() or 1))
 POLL_SECONDS = 0.1
+GUESS_SECONDS = 0.5          # a guessed next view is computed ahead only when it trains faster than this
+GUESS_AHEAD = os.environ.get("BACKPROP_LAB_GUESS_AHEAD", "1") != "0"       # 0: off (to measure without)
 
 
 # ---------------------------------------------------------------- caches
@@ -171,6 +173,7 @@ class Workers:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._progress = None
+        self._busy = 0                   # jobs submitted and not finished
 
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -190,13 +193,23 @@ class Workers:
             kwargs = {"progress": progress} if name in jobs.WITH_PROGRESS and progress else {}
             return jobs.JOBS[name](*args, **kwargs)
         job_id = next(self._ids)
-        future = self.pool().submit(_in_worker, job_id, name, args)
-        while True:
-            try:
-                return future.result(timeout=POLL_SECONDS)
-            except FutureTimeout:
-                if progress is not None:
-                    self._report_progress(job_id, progress)
+        with self._lock:
+            self._busy += 1
+        try:
+            future = self.pool().submit(_in_worker, job_id, name, args)
+            while True:
+                try:
+                    return future.result(timeout=POLL_SECONDS)
+                except FutureTimeout:
+                    if progress is not None:
+                        self._report_progress(job_id, progress)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def idle(self) -> bool:
+        """No job is running or queued."""
+        return self._busy == 0
 
     def _report_progress(self, job_id: int, progress) -> None:
         values = list(self._progress)
@@ -248,6 +261,51 @@ def trainings(cfgs: list[TrainConfig], progress: Progress = None, on_wait: Calla
         if on_wait is not None:
             on_wait()
     return [f.result() for f in futures]
+
+
+class GuessAhead:
+    """Runs a learner will likely ask for next (config.next_guess: the slider moved once more),
+    computed ahead of time while the workers would otherwise sit idle.
+
+    Learners go first: a guess starts only when no job is running or queued, and the guesses still
+    waiting are dropped the moment a learner's job arrives. At most `keep` wait (the newest), each
+    trains once (through the single-flight run cache, which a learner asking for it joins), and
+    only cheap guesses are taken. Off with fewer than two workers (one must stay free)."""
+
+    def __init__(self, keep: int = 4):
+        self._todo: deque = deque(maxlen=keep)
+        self._lock = threading.Lock()
+        self._draining = False
+
+    def add(self, cfgs: list[TrainConfig]) -> None:
+        cfgs = [c for c in cfgs if estimate_seconds(c) <= GUESS_SECONDS and cached_training(c) is None]
+        if not GUESS_AHEAD or WORKERS_POOL.count < 2 or not cfgs:
+            return
+        with self._lock:
+            self._todo.extend(reversed(cfgs))          # taken newest first: this call's first config first
+            if self._draining:
+                return
+            self._draining = True
+        _WAITERS.submit(self._drain)
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._todo or not WORKERS_POOL.idle():
+                        self._todo.clear()
+                        return
+                    cfg = self._todo.pop()
+                try:
+                    training(cfg)
+                except Exception:  # noqa: BLE001 - a failed guess is only a guess; the learner's request retries
+                    pass
+        finally:
+            with self._lock:
+                self._draining = False
+
+
+GUESSES = GuessAhead()
 
 
 def cached_training(cfg: TrainConfig):

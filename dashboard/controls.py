@@ -19,6 +19,7 @@ from backprop_core.config import (
     MAX_POINTS_TEXT,
     STREAMLIT_KEYS,
     Param,
+    next_guess,
     over_budget,
     parse_one,
     shown,
@@ -169,9 +170,13 @@ def _value_text(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+LAST_RUNS_KEY = "_last_runs"
+
+
 def train(*cfgs):
     """(run, diagnosis) for each config, from the cache or the workers (side by side), with a
-    progress bar while a long run trains. One config gives one pair."""
+    progress bar while a long run trains. One config gives one pair. The run a learner who keeps
+    moving the same control will ask for next is then computed ahead (compute.GUESSES)."""
     results = [compute.cached_training(cfg) for cfg in cfgs]
     missing = [cfg for cfg, r in zip(cfgs, results, strict=True) if r is None]
     if missing:
@@ -188,6 +193,9 @@ def train(*cfgs):
             if bar is not None:
                 bar.empty()
         results = [r if r is not None else next(computed) for r in results]
+    last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
+    if len(last) == len(cfgs):
+        compute.GUESSES.add([g for a, b in zip(last, cfgs, strict=True) if (g := next_guess(a, b)) is not None])
     return results[0] if len(cfgs) == 1 else results
 
 

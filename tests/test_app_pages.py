@@ -6,7 +6,7 @@ import torch
 
 from backprop_core import hand
 from backprop_core.check import model_report, two_layer_ledger
-from backprop_core.config import TrainConfig
+from backprop_core.config import PAGE_PRESET, TrainConfig, apply_fix
 from backprop_core.data import make_dataset
 from backprop_core.diagnose import diagnose
 from backprop_core.manual import Bug
@@ -14,6 +14,7 @@ from backprop_core.models import build_mlp
 from backprop_core.results import final_metrics
 from backprop_core.theory import signal_at_init
 from backprop_core.training import train
+from dashboard import compute
 
 from apptools import chart_with, charts, exceptions, open_page, texts
 
@@ -296,3 +297,27 @@ def test_a_run_that_diverges_in_its_first_epoch_is_explained(page):
     assert exceptions(at) == []
     assert any(e.value.startswith("Verdict: diverged") for e in at.error)
     assert "diverged during its first epoch" in texts(at)
+
+
+class _Guesses:
+    def __init__(self):
+        self.added = []
+
+    def add(self, cfgs):
+        self.added.append(list(cfgs))
+
+
+@pytest.mark.parametrize("page", ["flow", "vanishing"])
+def test_moving_a_slider_guesses_the_next_move(monkeypatch, page):
+    """Seed 21 -> 22 queues the seed-23 view (both runs on /vanishing: the chosen one and the same
+    with the fix) to be computed ahead; a change of activation guesses nothing."""
+    guesses = _Guesses()
+    monkeypatch.setattr(compute, "GUESSES", guesses)
+    at = open_page(page, {"seed": "21", "epochs": "5"})
+    assert guesses.added == []                                   # a first view has nothing to go on
+    at.slider(key="seed").set_value(22).run()
+    shown = TrainConfig.preset(PAGE_PRESET[page], seed=23, epochs=5)
+    expected = [shown] if page == "flow" else [shown, apply_fix(shown, at.selectbox(key="fix").value)]
+    assert guesses.added == [expected]
+    at.selectbox(key="act").set_value("gelu").run()
+    assert guesses.added[-1] == []

@@ -83,3 +83,69 @@ def test_runs_side_by_side_in_workers_match_runs_inline(monkeypatch):
         assert np.array_equal(run.metrics, inline.metrics) and np.array_equal(run.stats, inline.stats, equal_nan=True)
     assert not np.array_equal(both[0][0].metrics, both[1][0].metrics)
     assert again[0] is both[1] and again[1] is both[0]
+
+
+def _two_workers(monkeypatch):
+    from dashboard import compute
+    pool = compute.Workers(2)
+    monkeypatch.setattr(compute, "WORKERS_POOL", pool)
+    monkeypatch.setattr(compute, "RUNS", compute.BoundedCache(8))
+    monkeypatch.setattr(compute, "GUESSES", compute.GuessAhead())
+    return pool
+
+
+def test_a_guess_is_computed_ahead_while_the_workers_are_idle(monkeypatch):
+    """The guessed next view lands in the run cache without anyone asking, and equals the run
+    trained inline; the learner then gets it from the cache."""
+    import numpy as np
+
+    from backprop_core import jobs
+    from backprop_core.config import TrainConfig
+    from dashboard import compute
+
+    pool = _two_workers(monkeypatch)
+    guess = TrainConfig(depth=2, width=8, epochs=6, n=120, seed=13)
+    try:
+        compute.GUESSES.add([guess])
+        deadline = time.monotonic() + 60
+        while compute.cached_training(guess) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ahead = compute.cached_training(guess)
+        assert ahead is not None, "the guess was not computed"
+        assert compute.training(guess) is ahead
+    finally:
+        if pool._pool is not None:
+            pool._pool.shutdown()
+    inline, _ = jobs.run(guess)
+    assert np.array_equal(ahead[0].metrics, inline.metrics)
+
+
+def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
+    """A guess never starts while a learner's job runs (it is dropped), a run estimated above
+    GUESS_SECONDS is never guessed, and with fewer than two workers nothing is."""
+    from backprop_core.config import TrainConfig, estimate_seconds
+    from dashboard import compute
+
+    pool = _two_workers(monkeypatch)
+    cheap = TrainConfig(depth=2, width=8, epochs=6, n=120, seed=21)
+    costly = TrainConfig(depth=12, width=64, epochs=200, n=1000)
+    assert estimate_seconds(cheap) < compute.GUESS_SECONDS < estimate_seconds(costly)
+    started = []
+    monkeypatch.setattr(compute, "training", lambda cfg, progress=None: started.append(cfg))
+    pool._busy = 1                                   # a learner's job is running
+    compute.GUESSES.add([cheap])
+    time.sleep(0.5)
+    assert started == [] and not compute.GUESSES._todo and not compute.GUESSES._draining
+    pool._busy = 0
+    compute.GUESSES.add([costly])
+    time.sleep(0.3)
+    assert started == []
+    compute.GUESSES.add([cheap])
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started == [cheap]
+    monkeypatch.setattr(compute, "WORKERS_POOL", compute.Workers(1))
+    compute.GUESSES.add([TrainConfig(seed=99)])
+    time.sleep(0.3)
+    assert started == [cheap]

@@ -1,5 +1,6 @@
 """Datasets and the control module: determinism, balance, validation that never raises."""
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from backprop_core.config import (
     TrainConfig,
     apply_fix,
     estimate_seconds,
+    next_guess,
     over_budget,
     parse,
     parse_one,
@@ -130,3 +132,25 @@ def test_budget_rejects_the_largest_reachable_runs():
     assert over_budget(biggest) and "limit" in over_budget(biggest)
     assert over_budget(TrainConfig.preset("seed demo 4")) is None
     assert estimate_seconds(TrainConfig(n=5000, batch=1)) > estimate_seconds(TrainConfig(n=5000))
+
+
+def test_next_guess_moves_the_changed_number_once_more():
+    base = TrainConfig()
+    assert next_guess(base, replace(base, seed=12)) == replace(base, seed=13)
+    assert next_guess(replace(base, depth=5), replace(base, depth=3)) == replace(base, depth=1)
+    assert next_guess(base, replace(base, lr=0.11)) == replace(base, lr=0.12)          # no 0.12000000000000001
+    assert next_guess(base, replace(base, noise=0.05)).noise == 0.1
+
+
+def test_next_guess_makes_no_guess_it_cannot_stand_behind():
+    base = TrainConfig()
+    assert next_guess(base, base) is None                                          # nothing moved
+    assert next_guess(base, replace(base, seed=12, depth=2)) is None               # two controls moved
+    assert next_guess(base, replace(base, act="tanh")) is None                     # not a number
+    assert next_guess(base, replace(base, residual=True)) is None
+    assert next_guess(replace(base, depth=2), replace(base, depth=1)) is None      # depth 0 is out of range
+    assert next_guess(replace(base, seed=9998), replace(base, seed=9999)) is None
+    custom = TrainConfig.from_values({"data": "custom", "pts": "0:0:0,1:1:1"})
+    other = TrainConfig.from_values({"data": "custom", "pts": "0:0:0,1:1:1,2:2:1"})
+    assert next_guess(custom, other) is None                                       # the points changed
+    assert next_guess(custom, replace(custom, seed=12)) == replace(custom, seed=13)
