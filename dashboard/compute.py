@@ -32,6 +32,7 @@ Progress = Callable[[int, int], None] | None
 WORKERS = int(os.environ.get("BACKPROP_LAB_WORKERS", os.cpu_count() or 1))
 POLL_SECONDS = 0.1
 GUESS_SECONDS = 0.5          # a guessed next view is computed ahead only when it trains faster than this
+GUESS_DELAY = 0.15           # seconds a guess waits, so the view that made it is sent and drawn first
 GUESS_AHEAD = os.environ.get("BACKPROP_LAB_GUESS_AHEAD", "1") != "0"       # 0: off (to measure without)
 
 
@@ -267,8 +268,9 @@ class GuessAhead:
     """Runs a learner will likely ask for next (config.next_guess: the slider moved once more),
     computed ahead of time while the workers would otherwise sit idle.
 
-    Learners go first: a guess starts only when no job is running or queued, and the guesses still
-    waiting are dropped the moment a learner's job arrives. At most `keep` wait (the newest), each
+    Learners go first: a guess waits GUESS_DELAY (the view that made it is still being sent and
+    drawn), then starts only when no job is running or queued; the guesses still waiting are
+    dropped the moment a learner's job arrives. At most `keep` wait (the newest), each
     trains once (through the single-flight run cache, which a learner asking for it joins), and
     only cheap guesses are taken. Off with fewer than two workers (one must stay free)."""
 
@@ -289,6 +291,7 @@ class GuessAhead:
         _WAITERS.submit(self._drain)
 
     def _drain(self) -> None:
+        time.sleep(GUESS_DELAY)
         try:
             while True:
                 with self._lock:
