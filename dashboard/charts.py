@@ -22,7 +22,10 @@ import pyarrow as pa
 from dashboard import raster
 
 HEIGHT = 280
-LOG_AXIS = alt.Axis(format=".0e")     # log axes label powers of ten: 1e-8, 1e-6, ...
+# Log axes: the domain is widened to whole powers of ten, and ticks, grid lines and labels sit on
+# powers of ten only (1e-8, 1e-6, ... when crowded, every other one), so the labels read evenly.
+LOG_SCALE = alt.Scale(type="log", nice=True)
+LOG_AXIS = alt.Axis(format=".0e", values=[10.0 ** k for k in range(-30, 7)], labelOverlap="parity")
 RUN_COLORS = alt.Scale(domain=["chosen", "fixed"], range=["#d62728", "#1f77b4"])
 LAYER_COLOR = alt.Color("layer:Q", title="Layer (last: output)",
                         scale=alt.Scale(scheme="viridis"), legend=alt.Legend(format="d", tickMinStep=1))
@@ -42,7 +45,7 @@ def _grad_flow():
     return alt.Chart(alt.NamedData("grad_lines"), title="Gradient flow: mean |dL/dW| per layer",
                      height=HEIGHT).mark_line(point=POINT, strokeWidth=1.5).encode(
         x=EPOCH_X,
-        y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
+        y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=LOG_SCALE, axis=LOG_AXIS),
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("grad", "Mean |dL/dW|"))
 
 
@@ -70,7 +73,7 @@ def _curve(metric: str):
 def _update_ratio():
     lines = alt.Chart(alt.NamedData("update_lines")).mark_line(point=POINT, strokeWidth=1.5).encode(
         x=EPOCH_X,
-        y=alt.Y("ratio:Q", title="‖ΔW‖ / ‖W‖ per step (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
+        y=alt.Y("ratio:Q", title="‖ΔW‖ / ‖W‖ per step (log)", scale=LOG_SCALE, axis=LOG_AXIS),
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("ratio", "update / weight", ".2e"))
     guide = alt.Chart().mark_rule(strokeDash=[6, 4], color="gray").encode(y=alt.datum(1e-3))
     return alt.layer(lines, guide, title="Update-to-weight ratio (the dashed line is the 1e-3 rule of thumb)",
@@ -128,7 +131,7 @@ def _grad_distribution():
 def _signal_at_init():
     measured = alt.Chart(alt.NamedData("signal_measured")).mark_line(point=True).encode(
         x=alt.X("layer:Q", title="Hidden layer (1 = input side)", axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y("signal:Q", title="RMS of dLₙ/dz per point (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
+        y=alt.Y("signal:Q", title="RMS of dLₙ/dz per point (log)", scale=LOG_SCALE, axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("layer:Q", title="Layer"),
                  alt.Tooltip("signal:Q", title="measured", format=".3e")])
@@ -144,7 +147,7 @@ def _mean_hidden_gradient():
     return alt.Chart(alt.NamedData("mean_grad"), title="Mean gradient over all hidden layers",
                      height=HEIGHT).mark_line(point=POINT).encode(
         x=EPOCH_X,
-        y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
+        y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=LOG_SCALE, axis=LOG_AXIS),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("grad:Q", title="Mean |dL/dW|", format=".3e")])
@@ -174,7 +177,7 @@ def _depth_sweep():
     enc = dict(x=alt.X("depth:Q", title="Depth (hidden layers)"),
                color=alt.Color("config:N", title="Activation + init", scale=alt.Scale(scheme="category10")))
     band = alt.Chart(alt.NamedData("sweep")).mark_area(opacity=0.18).encode(
-        y=alt.Y("lo:Q", title="|g₁| / |g_last| at init (log)", scale=alt.Scale(type="log"), axis=LOG_AXIS),
+        y=alt.Y("lo:Q", title="|g₁| / |g_last| at init (log)", scale=LOG_SCALE, axis=LOG_AXIS),
         y2="hi:Q", **enc)
     line = alt.Chart(alt.NamedData("sweep")).mark_line(point=True).encode(
         y="ratio:Q", **enc,
@@ -229,6 +232,9 @@ def spec_text(kind: str) -> str:
     """The template's Vega-Lite JSON: built once by Altair (without its slow schema validation)."""
     spec = BUILDERS[kind]().to_dict(validate=False)
     spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
+    # y labels exactly at their ticks (the theme nudges the end labels inward, so a line at
+    # accuracy 1.0 sat above the "1.0" label, as if it were more)
+    spec.setdefault("config", {}).setdefault("axisY", {})["labelFlush"] = False
     return json.dumps(spec, sort_keys=True)
 
 
