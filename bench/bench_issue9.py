@@ -12,6 +12,8 @@
 - core:    bench_core.py (instrumented training vs the bare loop).
 - cold:    process start -> first full render of /flow over the protocol, three fresh servers.
 Prints one line per figure and writes bench/out/issue9.json. Targets are in the issue.
+--no-guess: the same with servers that do not compute a learner's likely next view ahead
+(BACKPROP_LAB_GUESS_AHEAD=0), to show what guessing ahead is worth; writes issue9-no-guess.json.
 """
 from __future__ import annotations
 
@@ -137,10 +139,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tools", default=str(ROOT.parent / "shared" / "tools"))
     ap.add_argument("--only", default="class,learner,cpu,core,cold")
+    ap.add_argument("--no-guess", action="store_true",
+                    help="servers without guessing ahead (BACKPROP_LAB_GUESS_AHEAD=0), to measure its effect")
     args = ap.parse_args()
     tools, only = Path(args.tools), set(args.only.split(","))
-    print(f"bench_issue9 on {machine()}", flush=True)
-    result = {"machine": machine()}
+    if args.no_guess:
+        os.environ["BACKPROP_LAB_GUESS_AHEAD"] = "0"           # every server below inherits it
+    print(f"bench_issue9 on {machine()}{' (no guessing ahead)' if args.no_guess else ''}", flush=True)
+    result = {"machine": machine(), "guess_ahead": not args.no_guess}
     if "core" in only:
         subprocess.run([PY, str(ROOT / "bench" / "bench_core.py"), "--repeats", "11"], cwd=ROOT)
     if "cold" in only:
@@ -153,7 +159,7 @@ def main() -> None:
         result["class"] = class_scenario(tools)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
-    (out / "issue9.json").write_text(json.dumps(result, indent=1))
+    (out / f"issue9{'-no-guess' if args.no_guess else ''}.json").write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
