@@ -14,6 +14,7 @@ This module imports no torch (tests/test_server_process.py checks it).
 from __future__ import annotations
 
 import itertools
+import math
 import multiprocessing
 import os
 import sys
@@ -174,7 +175,8 @@ class Workers:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._progress = None
-        self._busy = 0                   # jobs submitted and not finished
+        self._busy = 0                   # learners' jobs submitted and not finished (guesses not counted)
+        self._last_busy = -math.inf      # when a learner's job last started or ended (monotonic seconds)
 
     def pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -188,14 +190,14 @@ class Workers:
                                                  initargs=(self._progress, counter, os.getpid()))
             return self._pool
 
-    def call(self, name: str, *args, progress: Progress = None):
-        """Run job `name` in a worker and wait for it; `progress(done, total)` while it runs."""
+    def call(self, name: str, *args, progress: Progress = None, guess: bool = False):
+        """Run job `name` in a worker and wait for it; `progress(done, total)` while it runs. A
+        `guess` (GuessAhead's) does not count as a learner's job for `quiet_for`."""
         if self.count == 0:
             kwargs = {"progress": progress} if name in jobs.WITH_PROGRESS and progress else {}
             return jobs.JOBS[name](*args, **kwargs)
         job_id = next(self._ids)
-        with self._lock:
-            self._busy += 1
+        self._mark(+1 if not guess else 0)
         try:
             future = self.pool().submit(_in_worker, job_id, name, args)
             while True:
@@ -205,12 +207,17 @@ class Workers:
                     if progress is not None:
                         self._report_progress(job_id, progress)
         finally:
-            with self._lock:
-                self._busy -= 1
+            self._mark(-1 if not guess else 0)
 
-    def idle(self) -> bool:
-        """No job is running or queued."""
-        return self._busy == 0
+    def _mark(self, change: int) -> None:
+        if change:
+            with self._lock:
+                self._busy += change
+                self._last_busy = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since a learner's job last ran; 0 while one runs or waits for a worker."""
+        return 0.0 if self._busy else time.monotonic() - self._last_busy
 
     def _report_progress(self, job_id: int, progress) -> None:
         values = list(self._progress)
@@ -237,9 +244,9 @@ WORKERS_POOL = Workers(WORKERS)
 
 
 # ---------------------------------------------------------------- what the pages call
-def training(cfg: TrainConfig, progress: Progress = None):
+def training(cfg: TrainConfig, progress: Progress = None, guess: bool = False):
     """(RunResult, Diagnosis) for a validated config: cached, single-flight, in a worker."""
-    return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("run", cfg, progress=progress))
+    return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("run", cfg, progress=progress, guess=guess))
 
 
 _WAITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="backprop-lab-wait")
@@ -269,8 +276,8 @@ class GuessAhead:
     computed ahead of time while the workers would otherwise sit idle.
 
     Learners go first: a guess waits GUESS_DELAY (the view that made it is still being sent and
-    drawn), then starts only when no job is running or queued; the guesses still waiting are
-    dropped the moment a learner's job arrives. At most `keep` wait (the newest), each
+    drawn) and starts only once no learner's job has run for GUESS_DELAY; the guesses still
+    waiting are dropped the moment a learner's job runs. At most `keep` wait (the newest), each
     trains once (through the single-flight run cache, which a learner asking for it joins), and
     only cheap guesses are taken. Off with fewer than two workers (one must stay free)."""
 
@@ -293,19 +300,29 @@ class GuessAhead:
     def _drain(self) -> None:
         time.sleep(GUESS_DELAY)
         try:
-            while True:
+            while self._quiet():
                 with self._lock:
-                    if not self._todo or not WORKERS_POOL.idle():
-                        self._todo.clear()
+                    if not self._todo:
                         return
                     cfg = self._todo.pop()
                 try:
-                    training(cfg)
+                    training(cfg, guess=True)
                 except Exception:  # noqa: BLE001 - a failed guess is only a guess; the learner's request retries
                     pass
+            with self._lock:
+                self._todo.clear()                     # a learner's job runs: the waiting guesses are stale
         finally:
             with self._lock:
                 self._draining = False
+
+    @staticmethod
+    def _quiet() -> bool:
+        """Wait until no learner's job has run for GUESS_DELAY; False at once while one runs."""
+        while (quiet := WORKERS_POOL.quiet_for()) < GUESS_DELAY:
+            if quiet == 0.0:
+                return False
+            time.sleep(GUESS_DELAY - quiet)
+        return True
 
 
 GUESSES = GuessAhead()

@@ -131,7 +131,7 @@ def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
     costly = TrainConfig(depth=12, width=64, epochs=200, n=1000)
     assert estimate_seconds(cheap) < compute.GUESS_SECONDS < estimate_seconds(costly)
     started = []
-    monkeypatch.setattr(compute, "training", lambda cfg, progress=None: started.append(cfg))
+    monkeypatch.setattr(compute, "training", lambda cfg, progress=None, guess=False: started.append((cfg, guess)))
     pool._busy = 1                                   # a learner's job is running
     compute.GUESSES.add([cheap])
     time.sleep(0.5)
@@ -144,8 +144,29 @@ def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
     deadline = time.monotonic() + 5
     while not started and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert started == [cheap]
+    assert started == [(cheap, True)]
     monkeypatch.setattr(compute, "WORKERS_POOL", compute.Workers(1))
     compute.GUESSES.add([TrainConfig(seed=99)])
     time.sleep(0.3)
-    assert started == [cheap]
+    assert started == [(cheap, True)]
+
+
+def test_a_guess_waits_until_learners_have_been_quiet(monkeypatch):
+    """A learner's job that ends while a guess waits pushes the guess back: it starts only once no
+    learner's job has run for GUESS_DELAY."""
+    from backprop_core.config import TrainConfig
+    from dashboard import compute
+
+    pool = _two_workers(monkeypatch)
+    started = []
+    monkeypatch.setattr(compute, "training", lambda cfg, progress=None, guess=False: started.append(time.monotonic()))
+    t0 = time.monotonic()
+    compute.GUESSES.add([TrainConfig(depth=2, width=8, epochs=6, n=120, seed=31)])
+    time.sleep(compute.GUESS_DELAY * 0.6)
+    pool._mark(+1)                                   # a learner's job runs ...
+    pool._mark(-1)                                   # ... and ends
+    ended = time.monotonic()
+    deadline = t0 + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert started and started[0] - ended >= compute.GUESS_DELAY * 0.99
