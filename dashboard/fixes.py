@@ -27,9 +27,11 @@ def _apply(params, target: TrainConfig) -> None:
 
 
 def suggested(diagnosis, params) -> None:
-    """The diagnosis's fixes, best first, each a button that applies it to the sidebar."""
+    """The diagnosis's fixes in their usual order of preference (a rule of thumb per verdict, not a
+    measurement on this network), each a button that applies it to the sidebar."""
     if diagnosis.fixes:
-        st.markdown("**Suggested fixes, best first** (each applies one change to the sidebar):")
+        st.markdown(f"**Fixes that usually help with {diagnosis.verdict}**, the usual first choice first (each "
+                    "applies one change to the sidebar; *Every fix, ranked* below tries them all on this network):")
         row = st.container(horizontal=True)
         for f in diagnosis.fixes:
             row.button(f.label, key=f"apply_{f.key}", help=f.why, on_click=_apply, args=(params, f.config),

@@ -207,6 +207,17 @@ def test_vanishing_fix_button_applies_the_fix():
     assert exceptions(at) == []
 
 
+def test_suggested_fixes_say_they_are_a_rule_of_thumb_not_a_ranking():
+    """The suggestions' order is fixed per verdict, not measured on this network: the page says so
+    and points to the measured ranking. A healthy run gets no suggestions at all."""
+    at = open_page("vanishing")
+    line = [m.value for m in at.markdown if "usually help" in m.value]
+    assert line and "usually help with vanishing" in line[0] and "Every fix, ranked" in line[0]
+    assert "best first" not in texts(at)
+    healthy = open_page("vanishing", {"act": "relu", "init": "kaiming", "depth": "3"})
+    assert "usually help" not in texts(healthy)
+
+
 def ticks(at) -> int:
     return sum(m.value.startswith(":material/check_box: ") for m in at.markdown)
 
