@@ -205,8 +205,10 @@ def _error_dots():
 def _fixes():
     return alt.Chart(alt.NamedData("fixes"), title="Every fix, ranked: final training accuracy",
                      height=alt.Step(26)).mark_bar().encode(
-        y=alt.Y("label:N", title=None, sort=alt.EncodingSortField(field="rank", order="ascending")),
-        x=alt.X("train_acc:Q", title="Final training accuracy (fraction)", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("label:N", title=None, sort=alt.EncodingSortField(field="rank", order="ascending"),
+                axis=alt.Axis(labelLimit=240)),                          # whole fix names
+        x=alt.X("train_acc:Q", title="Final training accuracy (%)", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=".0%", tickCount=5)),
         color=alt.Color("verdict:N", title="Verdict", scale=alt.Scale(
             domain=["healthy", "vanishing", "exploding", "diverged", "dead units", "saturated"],
             range=["#2ca02c", "#ff7f0e", "#d62728", "#7f0000", "#8c564b", "#9467bd"])),
