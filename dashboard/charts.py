@@ -174,7 +174,8 @@ def _unit_health():
 
 
 def _depth_sweep():
-    enc = dict(x=alt.X("depth:Q", title="Depth (hidden layers)"),
+    enc = dict(x=alt.X("depth:Q", title="Depth (hidden layers)", scale=alt.Scale(zero=False, nice=False),
+                       axis=alt.Axis(tickMinStep=1, format="d")),           # whole depths from 1
                color=alt.Color("config:N", title="Activation + init", scale=alt.Scale(scheme="category10")))
     band = alt.Chart(alt.NamedData("sweep")).mark_area(opacity=0.18).encode(
         y=alt.Y("lo:Q", title="|g₁| / |g_last| at init (log)", scale=LOG_SCALE, axis=LOG_AXIS),
