@@ -197,7 +197,8 @@ class Workers:
             kwargs = {"progress": progress} if name in jobs.WITH_PROGRESS and progress else {}
             return jobs.JOBS[name](*args, **kwargs)
         job_id = next(self._ids)
-        self._mark(+1 if not guess else 0)
+        if not guess:
+            self._mark(+1)
         try:
             future = self.pool().submit(_in_worker, job_id, name, args)
             while True:
@@ -207,13 +208,14 @@ class Workers:
                     if progress is not None:
                         self._report_progress(job_id, progress)
         finally:
-            self._mark(-1 if not guess else 0)
+            if not guess:
+                self._mark(-1)
 
     def _mark(self, change: int) -> None:
-        if change:
-            with self._lock:
-                self._busy += change
-                self._last_busy = time.monotonic()
+        """A learner's job starts (+1) or ends (-1)."""
+        with self._lock:
+            self._busy += change
+            self._last_busy = time.monotonic()
 
     def quiet_for(self) -> float:
         """Seconds since a learner's job last ran; 0 while one runs or waits for a worker."""
@@ -287,8 +289,10 @@ class GuessAhead:
         self._draining = False
 
     def add(self, cfgs: list[TrainConfig]) -> None:
+        if not GUESS_AHEAD or WORKERS_POOL.count < 2:
+            return
         cfgs = [c for c in cfgs if estimate_seconds(c) <= GUESS_SECONDS and cached_training(c) is None]
-        if not GUESS_AHEAD or WORKERS_POOL.count < 2 or not cfgs:
+        if not cfgs:
             return
         with self._lock:
             self._todo.extend(reversed(cfgs))          # taken newest first: this call's first config first
@@ -298,22 +302,30 @@ class GuessAhead:
         _WAITERS.submit(self._drain)
 
     def _drain(self) -> None:
-        time.sleep(GUESS_DELAY)
         try:
-            while self._quiet():
-                with self._lock:
-                    if not self._todo:
-                        return
-                    cfg = self._todo.pop()
+            time.sleep(GUESS_DELAY)
+            while (cfg := self._next()) is not None:
                 try:
                     training(cfg, guess=True)
                 except Exception:  # noqa: BLE001 - a failed guess is only a guess; the learner's request retries
                     pass
-            with self._lock:
-                self._todo.clear()                     # a learner's job runs: the waiting guesses are stale
-        finally:
+        except BaseException:
             with self._lock:
                 self._draining = False
+            raise
+
+    def _next(self) -> TrainConfig | None:
+        """The next guess to train once the workers are quiet; None, and draining stops in the same
+        locked step (so a guess added meanwhile starts a new drain), when there is none left or a
+        learner's job runs (the waiting guesses are then stale and dropped)."""
+        quiet = self._quiet()
+        with self._lock:
+            if not quiet:
+                self._todo.clear()
+            if self._todo:
+                return self._todo.pop()
+            self._draining = False
+            return None
 
     @staticmethod
     def _quiet() -> bool:
