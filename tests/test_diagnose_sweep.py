@@ -14,6 +14,8 @@ from backprop_core.sweep import depth_sweep, layer_gradients, sample_stack
 from backprop_core.theory import gaussian_moments, signal_at_init
 from backprop_core.training import train
 
+from reference import autograd_first_step
+
 DEMO4 = TrainConfig.preset("seed demo 4")
 
 
@@ -108,12 +110,7 @@ def test_the_signal_really_is_what_the_theory_describes():
     """signal_rms recorded by training equals sqrt(mean (N dL/dz)^2) from autograd on the same net."""
     cfg = TrainConfig(depth=3, width=8, act="tanh", epochs=1, seed=2, n=60)
     run = train(cfg)
-    data = make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed)
-    model = build_mlp(3, 8, "tanh", seed=2)
-    zs = []
-    for block in model.hidden:
-        block.linear.register_forward_hook(lambda m, i, z: (z.retain_grad(), zs.append(z))[1])
-    F.cross_entropy(model(data.X_train), data.y_train).backward()
+    _, _, _, zs = autograd_first_step(cfg)
     for layer, z in enumerate(zs, start=1):
         expected = (cfg.n * z.grad).pow(2).mean().sqrt().item()
         got = run.layer_stats[(run.layer_stats.epoch == 0) & (run.layer_stats.layer == layer)].signal_rms.item()

@@ -12,6 +12,8 @@ from backprop_core.models import build_mlp
 from backprop_core.results import HIST_EDGES, STAT_COLUMNS, final_metrics
 from backprop_core.training import train
 
+from reference import autograd_first_step
+
 
 def at(run, epoch, layer_name, column):
     ls = run.layer_stats
@@ -44,13 +46,7 @@ def test_statistics_match_a_direct_computation():
     """Epoch-0 statistics of a tiny run equal those computed from scratch with autograd."""
     cfg = TrainConfig(depth=3, width=5, act="sigmoid", epochs=2, seed=4, n=40, opt="sgd", lr=0.5)
     run = train(cfg)
-    data = make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed)
-    model = build_mlp(3, 5, "sigmoid", seed=4)
-    zs = []
-    for block in model.hidden:
-        block.linear.register_forward_hook(lambda m, i, z: (z.retain_grad(), zs.append(z))[1])
-    loss = F.cross_entropy(model(data.X_train), data.y_train)
-    loss.backward()
+    model, _, loss, zs = autograd_first_step(cfg)
     weights = [b.linear.weight for b in model.hidden] + [model.out.weight]
     for k, (w, name) in enumerate(zip(weights, ["1", "2", "3", "out"], strict=True)):
         g = w.grad
