@@ -11,7 +11,8 @@
            Seed through 40 new values on a warm server; /proc CPU time before and after.
 - core:    bench_core.py (instrumented training vs the bare loop).
 - cold:    process start -> first full render of /flow over the protocol, three fresh servers.
-Prints one line per figure and writes bench/out/issue9.json. Targets are in the issue.
+Prints one line per figure and writes bench/out/issue9.json (with --only, the other figures there
+stay). Targets are in the issue.
 --no-guess: the same with servers that do not compute a learner's likely next view ahead
 (BACKPROP_LAB_GUESS_AHEAD=0), to show what guessing ahead is worth; writes issue9-no-guess.json.
 """
@@ -157,9 +158,10 @@ def main() -> None:
         result["learner"] = one_learner(tools)
     if "class" in only:
         result["class"] = class_scenario(tools)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / f"issue9{'-no-guess' if args.no_guess else ''}.json").write_text(json.dumps(result, indent=1))
+    path = ROOT / "bench" / "out" / f"issue9{'-no-guess' if args.no_guess else ''}.json"
+    path.parent.mkdir(exist_ok=True)
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**earlier, **result}, indent=1))     # --only keeps the other figures
 
 
 if __name__ == "__main__":

@@ -54,10 +54,12 @@ def running(pid: int) -> bool:
         return False
 
 
-def start(port: int | None = None, extra: list[str] | None = None, env: dict | None = None):
-    """Popen of `streamlit run dashboard/server.py` on 127.0.0.1:port, in its own process group."""
+def start(port: int | None = None, extra: list[str] | None = None, env: dict | None = None,
+          app: str | os.PathLike = ROOT / "dashboard" / "server.py"):
+    """Popen of `streamlit run dashboard/server.py` (or another `app`) on 127.0.0.1:port, in its own
+    process group."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
            "--browser.gatherUsageStats", "false", *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
