@@ -10,7 +10,9 @@ import streamlit as st  # noqa: E402
 
 import dashboard.runtime  # noqa: E402,F401  (one torch thread, gc.freeze after heavy imports)
 
-st.set_page_config(page_title="backprop-lab", page_icon=":material/calculate:", layout="wide")
+if "_page_config" not in st.session_state:       # once per session: later runs inherit it, and each
+    st.session_state["_page_config"] = True        # call costs the browser two host messages per rerun
+    st.set_page_config(page_title="backprop-lab", page_icon=":material/calculate:", layout="wide")
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),

@@ -40,3 +40,12 @@ def test_log_axes_label_powers_of_ten_at_their_ticks(kind):
                 assert values and all(math.isclose(math.log10(v), round(math.log10(v))) for v in values), kind
                 assert enc["axis"]["labelOverlap"] == "parity"
                 assert enc["scale"].get("nice") is True or "domain" in enc["scale"], kind
+
+
+@pytest.mark.parametrize("kind", sorted(charts.BUILDERS))
+def test_charts_draw_on_canvas_without_per_item_aria_descriptions(kind):
+    """Canvas output carries no per-item ARIA, so the templates switch Vega-Lite's descriptions off
+    (it would otherwise build one string per mark item on every rerun)."""
+    spec = json.loads(charts.spec_text(kind))
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
+    assert spec["config"]["aria"] is False
