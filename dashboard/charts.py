@@ -240,7 +240,7 @@ def spec_text(kind: str) -> str:
     spec.setdefault("config", {}).setdefault("axisY", {})["labelFlush"] = False
     # no ARIA descriptions: Vega writes them only into SVG, and these charts draw on canvas, yet
     # Vega-Lite would still build a description string for every mark item on every update
-    # (a sixth of Vega's time per rerun, bench/browser_profile.py)
+    # (about a fifth of Vega's time per rerun on /flow, bench/browser_profile.py)
     spec["config"]["aria"] = False
     return json.dumps(spec, sort_keys=True)
 
