@@ -6,6 +6,10 @@ The script's last stdout line is one JSON object:
     flow             {"final_train_loss", "final_train_acc", "grad_mean_abs_epoch0": [layer 1..D, out]}
     vanishing        {"chosen": {...flow's keys}, "fixed": {...}}
 
+What a script reproduces (it says so in its docstring): on the same machine and software, every
+number bit for bit (tests/test_codegen.py); on another machine, the digits the page shows, except for
+runs the page marks "Sensitive to rounding" (dashboard/runs.py).
+
 It does what the page does, in the same order, so the numbers are the same bit for bit: the data
 generators, the seeded initialisation, the hand-written backward pass and torch.optim's Adam or SGD
 (which the dashboard's own flat optimiser matches exactly). The data generators, the activations
@@ -34,6 +38,7 @@ from backprop_core.config import (
 )
 
 HERE = pathlib.Path(__file__).resolve().parent
+TORCH_VERSION = "2.13.0"          # requirements.txt pins it; a test keeps the two in step
 
 
 @cache
@@ -194,9 +199,14 @@ def _train_script(page: str, cfgs: dict[str, TrainConfig], fix: str | None = Non
 written out by hand (no autograd), and print what the page reports.
 
 For every configuration below: seeded data and weights, full-batch or mini-batch steps of
-torch.optim, the per-layer mean |dL/dW| at the first step, and the final training loss and
-accuracy. The last line is one JSON object.
+torch.optim in float64, the per-layer mean |dL/dW| at the first step, and the final training loss
+and accuracy. The last line is one JSON object.
 Run it with: python {"backprop_lab_" + page}.py
+
+What it reproduces. With torch {TORCH_VERSION} on the machine that serves the page: every number, bit
+for bit. Elsewhere (another CPU, another torch): float64 rounding differs in the last of its 16
+digits, and the digits the page shows come out the same, unless the page marks the run "Sensitive
+to rounding" (such a run amplifies rounding differences until they show).
 """
 import json
 import math
@@ -246,13 +256,14 @@ def torch_fn(name):
 
 
 def build_mlp(c):
-    """Seeded weights: PyTorch's default Linear init draws from the global generator, in this order."""
+    """Seeded weights: PyTorch's default Linear init draws from the global generator, in this order,
+    in float32; training then runs in float64 (16 digits), as the page's does."""
     torch.manual_seed(c["seed"])
     model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, 2)
     for block in model.hidden:
         _init_linear(block.linear, c["init"], c["act"])
     _init_linear(model.out, c["init"], "linear")
-    return model
+    return model.to(torch.float64)
 {norm_code}
 
 # ---- the backward pass by hand
@@ -314,13 +325,14 @@ def predict(model, X):
 
 
 def loss_acc(logits, y):
-    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).to(logits.dtype).mean().item()
 
 
 # ---- training, as the page does it
 @torch.no_grad()
 def train(c):
     X, y = dataset(c)
+    X = X.to(torch.float64)                            # the points are drawn in float32, trained on in float64
     n = X.shape[0]
     model = build_mlp(c)
     params = dict(model.named_parameters())
@@ -347,7 +359,7 @@ def train(c):
             if step == 0:
                 # the model after `epoch` epochs (train loss and accuracy), and this step's gradients
                 metrics.append(loss_acc(predict(model, X), y) if eval_mode_train else
-                               (loss.item(), (logits.argmax(1) == y).float().mean().item()))
+                               (loss.item(), (logits.argmax(1) == y).to(logits.dtype).mean().item()))
                 g = [grads[name] for name in weight_names]
                 if epoch == 0:
                     first_grads = [t.abs().mean().item() for t in g]

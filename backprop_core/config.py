@@ -321,6 +321,7 @@ class TrainConfig:
     dseed: int = 11
     pts: str = ""                 # data == "custom": the points, canonical `x1:x2:c,...` (see parse_points)
     snapshots: int = 11           # decision surfaces stored for the epoch scrubber
+    precision: str = "float64"    # the arithmetic of training; "float32" is the rounding check's twin
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TrainConfig:

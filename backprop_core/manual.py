@@ -10,7 +10,7 @@ logits = a_D W_out^T + b_out; L = mean cross-entropy.
 Backward, layer by layer from the top:
     dL/dlogits = (softmax(logits) - onehot(y)) / N
     dL/du_l = dL/dh_l * phi'(u_l);  dL/dz_l via the norm's backward formula
-    dL/dW_l = (dL/dz_l)^T a_{l-1};  dL/db_l = sum_n dL/dz_l
+    dL/dW_l = (dL/dz_l)^T a_{l-1};  dL/db_l = sum_n dL/dz_l  (no b_l before BatchNorm)
     dL/da_{l-1} = dL/dz_l W_l  (+ dL/da_l through the skip when residual)
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ class _Layer:
     attribute access costs a microsecond each, and a step makes dozens of them."""
     prefix: str
     W: torch.Tensor
-    b: torch.Tensor
+    b: torch.Tensor | None          # None before BatchNorm (models.Block)
     norm: torch.nn.Module | None
     bn: bool
     gamma: torch.Tensor | None
@@ -182,7 +182,8 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
         if layer_bug == "no_transpose" and dW.shape[0] == dW.shape[1]:
             dW = dW.T
         grads[f"{layer.prefix}.linear.weight"] = dW
-        grads[f"{layer.prefix}.linear.bias"] = dz.sum(0)
+        if layer.b is not None:
+            grads[f"{layer.prefix}.linear.bias"] = dz.sum(0)
         signals.append(dz)
         da_in = dz @ layer.W
         da = da_in + da if layer.residual else da_in

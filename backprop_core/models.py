@@ -1,9 +1,19 @@
 """MLPs for the training lab: depth x (Linear -> optional norm -> activation [+ residual]) -> Linear.
 
 Parameter names (as `named_parameters()` gives them):
-    hidden.{i}.linear.weight (width, fan_in), hidden.{i}.linear.bias (width,)
+    hidden.{i}.linear.weight (width, fan_in)
+    hidden.{i}.linear.bias (width,)                  not with norm="batch"
     hidden.{i}.norm.weight / .bias (width,)          only with norm="batch" or "layer"
     out.weight (out_dim, width), out.bias (out_dim,)
+
+A Linear layer followed by BatchNorm has no bias, as is common practice: BatchNorm subtracts each
+unit's mean over the batch, so such a bias has an analytic gradient of exactly 0 and changes
+nothing the network computes in training. In float32 that zero comes out as rounding noise of about
+1e-8, which Adam divides by its own size and turns into steps of size lr: the bias would drift by
+whatever this CPU's rounding says, and eval-mode BatchNorm (whose running mean lags behind) reads
+the drift. BatchNorm's own shift beta plays the bias's role. Before LayerNorm the bias stays: that
+norm subtracts the mean over units, so only the bias's mean over units is cancelled, and the rest of
+it has a real gradient.
 """
 from __future__ import annotations
 
@@ -60,11 +70,12 @@ def bias_variance(init: str, fan_in: int) -> float:
 
 
 class Block(nn.Module):
-    """One hidden layer: z = a W^T + b, u = norm(z), h = phi(u), out = a + h if residual else h."""
+    """One hidden layer: z = a W^T + b, u = norm(z), h = phi(u), out = a + h if residual else h
+    (no b before BatchNorm)."""
 
     def __init__(self, fan_in: int, width: int, activation: str, norm: str, residual: bool):
         super().__init__()
-        self.linear = nn.Linear(fan_in, width)
+        self.linear = nn.Linear(fan_in, width, bias=norm != "batch")
         self.norm = {"none": None, "batch": nn.BatchNorm1d(width), "layer": nn.LayerNorm(width)}[norm]
         self.activation = activation
         self.residual = residual
@@ -117,7 +128,8 @@ def _init_linear(linear: nn.Linear, init: str, activation: str) -> None:
             linear.weight.uniform_(-scale, scale)
         else:
             linear.weight.normal_(0.0, scale)
-        linear.bias.zero_()
+        if linear.bias is not None:
+            linear.bias.zero_()
 
 
 def build_mlp(depth: int, width: int, activation: str, init: str = "default", norm: str = "none",

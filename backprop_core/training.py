@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -47,6 +48,7 @@ from backprop_core.models import MLP, build_mlp
 from backprop_core.results import GRID_STEPS, HIST_EDGES, METRIC_COLUMNS, STAT_COLUMNS, RunResult
 
 ProgressFn = Callable[[int, int], None]
+PRECISIONS = {"float64": torch.float64, "float32": torch.float32}
 CHUNK_EPOCHS = 32                 # at most this many epochs are recorded before statistics are computed
 CHUNK_FLOATS = 1_000_000          # and at most this many floats are buffered (4 MB, cache-friendly)
 _COL = {name: i for i, name in enumerate(STAT_COLUMNS)}
@@ -113,14 +115,15 @@ class _Recorder:
         P = flat.param.numel()
         per_epoch = 3 * P + 3 * bs
         self.K = max(1, min(CHUNK_EPOCHS, cfg.epochs, CHUNK_FLOATS // per_epoch))
-        K = self.K
-        self.G = torch.empty(K, P)                       # flat gradients (used as the step's gradient)
-        self.Pw = torch.empty(K + 1, P)                  # flat parameters at the start of each epoch
-        self.after = None if self.full_batch else torch.empty(K, flat.n_weights)
-        self.R = None if flat.running is None else torch.empty(K, flat.running.numel())
-        self.LG = torch.empty(K, bs, 2)                  # logits of the step's batch
+        K, dt = self.K, flat.param.dtype
+        self.dtype = dt
+        self.G = torch.empty(K, P, dtype=dt)             # flat gradients (used as the step's gradient)
+        self.Pw = torch.empty(K + 1, P, dtype=dt)        # flat parameters at the start of each epoch
+        self.after = None if self.full_batch else torch.empty(K, flat.n_weights, dtype=dt)
+        self.R = None if flat.running is None else torch.empty(K, flat.running.numel(), dtype=dt)
+        self.LG = torch.empty(K, bs, 2, dtype=dt)        # logits of the step's batch
         self.YB = torch.empty(K, bs, dtype=torch.long)
-        self.units = torch.empty(K, D, 5)                # act_mean, act_std, saturated, dead, signal_norm
+        self.units = torch.empty(K, D, 5, dtype=dt)      # act_mean, act_std, saturated, dead, signal_norm
         self.k, self.first_epoch = 0, 0
         self.stats, self.metrics = [], []
         self.hists: dict[int, torch.Tensor] = {}
@@ -129,7 +132,7 @@ class _Recorder:
         layer_of = torch.repeat_interleave(torch.arange(self.L), torch.tensor([s.stop - s.start
                                                                              for s in flat.weight_slices]))
         self.bins = len(HIST_EDGES) - 1
-        self.hist_base = (layer_of * self.bins).float()
+        self.hist_base = (layer_of * self.bins).to(dt)
         self.diverged_at: int | None = None
         self.last_epoch: int | None = None
         self.last_grad: torch.Tensor | None = None
@@ -197,7 +200,7 @@ class _Recorder:
         W_next = self.Pw[1:K + 1, :flat.n_weights] if self.after is None else self.after[:K]
         step = W_next - W
         A = G.abs()
-        out = torch.full((K, L, len(STAT_COLUMNS)), float("nan"))
+        out = torch.full((K, L, len(STAT_COLUMNS)), float("nan"), dtype=self.dtype)
         for first, count, sl in flat.weight_groups:      # layers of equal shape reduce together
             a, g, w, dw = (x[:, sl].view(K, count, -1) for x in (A, G, W, step))
             layers = slice(first, first + count)
@@ -214,7 +217,7 @@ class _Recorder:
         dlogits = self._dlogits(K)
         out[:, D, _COL["signal_norm"]] = torch.linalg.vector_norm(dlogits, dim=(1, 2))
         bs = dlogits.shape[1]
-        unit_counts = torch.tensor([self.cfg.width] * D + [2], dtype=torch.float32)
+        unit_counts = torch.tensor([self.cfg.width] * D + [2], dtype=self.dtype)
         out[:, :, _COL["signal_rms"]] = out[:, :, _COL["signal_norm"]] * (bs / unit_counts).sqrt()
         return out
 
@@ -277,7 +280,7 @@ def _unit_stats(act: str, result, full_caches) -> torch.Tensor:
         sat = zero
     if act == "relu":   # relu(u) = 0 exactly when u <= 0, so the step's h serves when it saw every point
         full_h = h if full_caches is result.caches else torch.stack([c.h for c in full_caches])
-        dead = (full_h.amax(1) <= 0).float().mean(1)
+        dead = (full_h.amax(1) <= 0).to(h.dtype).mean(1)
     else:
         dead = zero
     signal = torch.stack(torch._foreach_norm(result.signals[:-1]))
@@ -288,7 +291,7 @@ def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torc
     """Mean cross-entropy and accuracy per snapshot: logits (K, n, 2), y (n,)."""
     log_p = logits - torch.logsumexp(logits, dim=2, keepdim=True)
     loss = -log_p.gather(2, y.expand(logits.shape[0], -1)[..., None]).squeeze(2).mean(1)
-    acc = (logits.argmax(2) == y).float().mean(1)
+    acc = (logits.argmax(2) == y).to(logits.dtype).mean(1)
     return loss, acc
 
 
@@ -300,8 +303,11 @@ def _predict_snapshots(model: MLP, flat: _Flat, P: torch.Tensor, R: torch.Tensor
     a = X.expand(K, *X.shape)
     offset = 0
     for i, block in enumerate(model.hidden):
-        W, b = flat.view(P, f"hidden.{i}.linear.weight"), flat.view(P, f"hidden.{i}.linear.bias")
-        z = torch.baddbmm(b[:, None, :], a, W.transpose(1, 2))
+        W = flat.view(P, f"hidden.{i}.linear.weight")
+        if block.linear.bias is not None:
+            z = torch.baddbmm(flat.view(P, f"hidden.{i}.linear.bias")[:, None, :], a, W.transpose(1, 2))
+        else:
+            z = torch.bmm(a, W.transpose(1, 2))
         if block.norm is not None:
             g, beta = flat.view(P, f"hidden.{i}.norm.weight")[:, None], flat.view(P, f"hidden.{i}.norm.bias")[:, None]
             if isinstance(block.norm, torch.nn.BatchNorm1d):
@@ -317,6 +323,13 @@ def _predict_snapshots(model: MLP, flat: _Flat, P: torch.Tensor, R: torch.Tensor
         a = a + h if block.residual else h
     W, b = flat.view(P, "out.weight"), flat.view(P, "out.bias")
     return torch.baddbmm(b[:, None, :], a, W.transpose(1, 2))
+
+
+def in_precision(data: Dataset, dtype: torch.dtype) -> Dataset:
+    """The same points in `dtype` (generated in float32, so both precisions see the same values)."""
+    if data.X_train.dtype == dtype:
+        return data
+    return replace(data, X_train=data.X_train.to(dtype), X_test=data.X_test.to(dtype))
 
 
 def dataset_for(cfg: TrainConfig) -> Dataset:
@@ -343,8 +356,9 @@ def _clip_(grad: torch.Tensor, flat: _Flat, max_norm: float) -> None:
 def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None, data: Dataset | None = None) -> RunResult:
     """Train the configured MLP and record everything the gradient-flow views draw."""
     start = time.perf_counter()
-    data = data if data is not None else dataset_for(cfg)
-    model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed)
+    dtype = PRECISIONS[cfg.precision]
+    data = in_precision(data if data is not None else dataset_for(cfg), dtype)
+    model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed, dtype=dtype)
     flat = _Flat(model)
     opt = optim.make(cfg.opt, flat.param, cfg.lr, cfg.wd)
     rec = _Recorder(cfg, model, flat, data)
@@ -402,8 +416,9 @@ def _package(cfg: TrainConfig, model: MLP, flat: _Flat, rec: _Recorder, data: Da
         rec.snaps[cfg.epochs] = (flat.param.clone(), None if flat.running is None else flat.running.clone())
     metrics = torch.cat(metrics).double().numpy() if metrics else np.zeros((0, len(METRIC_COLUMNS)))
     metrics = np.where(np.isinf(metrics), np.nan, metrics)
-    xs, ys, grid_points = grid(torch.cat([data.X_train, data.X_test]), GRID_STEPS,
+    xs, ys, grid_points = grid(torch.cat([data.X_train, data.X_test]).float(), GRID_STEPS,
                                bounds=POINT_RANGE if cfg.custom else None)
+    grid_points = grid_points.to(flat.param.dtype)
     surfaces = {}
     epochs = sorted(e for e in rec.snaps if e < len(metrics))
     if epochs:
@@ -414,7 +429,7 @@ def _package(cfg: TrainConfig, model: MLP, flat: _Flat, rec: _Recorder, data: Da
             if torch.isfinite(p).all():
                 surfaces[e] = p.reshape(GRID_STEPS, GRID_STEPS).numpy()
     return RunResult(cfg, rec.diverged_at, stats, metrics, hist, surfaces, xs.numpy(), ys.numpy(),
-                     data.X_train.numpy(), data.y_train.numpy(), time.perf_counter() - start)
+                     data.X_train.float().numpy(), data.y_train.numpy(), time.perf_counter() - start)
 
 
 def _final_metrics(model: MLP, data: Dataset) -> torch.Tensor:
@@ -422,6 +437,6 @@ def _final_metrics(model: MLP, data: Dataset) -> torch.Tensor:
     row = []
     for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
         logits = predict(model, X)
-        row.append((F.cross_entropy(logits, y), (logits.argmax(1) == y).float().mean()))
+        row.append((F.cross_entropy(logits, y), (logits.argmax(1) == y).to(logits.dtype).mean()))
     (train_loss, train_acc), (test_loss, test_acc) = row
     return torch.stack([train_loss, test_loss, train_acc, test_acc])[None]

@@ -19,13 +19,11 @@ from backprop_core.config import (
     MAX_POINTS_TEXT,
     STREAMLIT_KEYS,
     Param,
-    next_guess,
     over_budget,
     parse_one,
     shown,
     unknown_notice,
 )
-from dashboard import compute
 
 _APPLIED_KEY = "_applied_url"
 
@@ -170,35 +168,6 @@ def _value_text(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-LAST_RUNS_KEY = "_last_runs"
-
-
-def train(*cfgs):
-    """(run, diagnosis) for each config, from the cache or the workers (side by side), with a
-    progress bar while a long run trains. One config gives one pair. The run a learner who keeps
-    moving the same control will ask for next is then computed ahead (compute.GUESSES)."""
-    results = [compute.cached_training(cfg) for cfg in cfgs]
-    missing = [cfg for cfg, r in zip(cfgs, results, strict=True) if r is None]
-    if missing:
-        bar = st.progress(0.0, text="Training the network…") if any(compute.slow(c) for c in missing) else None
-        seen: dict[str, int] = {}
-
-        def show() -> None:                  # in this (the script's) thread
-            if bar is not None and seen:
-                bar.progress(seen["done"] / seen["total"], text=f"Training… epoch {seen['done']}/{seen['total']}")
-        try:
-            computed = iter(compute.trainings(missing, lambda done, total: seen.update(done=done, total=total),
-                                              on_wait=show))
-        finally:
-            if bar is not None:
-                bar.empty()
-        results = [r if r is not None else next(computed) for r in results]
-    last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
-    if len(last) == len(cfgs):
-        compute.GUESSES.add([g for a, b in zip(last, cfgs, strict=True) if (g := next_guess(a, b)) is not None])
-    return results[0] if len(cfgs) == 1 else results
-
-
 def hand_panel() -> dict[str, Any]:
     """x, W1, W2, y and the activation laid out as a vector and matrices (hand + autograd pages)."""
     params = {p.key: p for p in HAND_PARAMS}
@@ -226,11 +195,6 @@ def show_verdict(diagnosis, prefix: str = "Verdict") -> None:
     icon = {"healthy": ":material/check_circle:", "diverged": ":material/error:",
             "exploding": ":material/error:"}.get(diagnosis.verdict, ":material/warning:")
     kind(text, icon=icon)
-
-
-def fmt_metric(value: float, pattern: str) -> str:
-    """A metric for display, or an em dash when there is no finite value (a run that diverged)."""
-    return pattern.format(value) if value == value and abs(value) != float("inf") else "—"
 
 
 def budget_guard(*cfgs) -> None:

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from backprop_core.activations import ALL_ACTIVATIONS
+from backprop_core.data import make_dataset
 from backprop_core.manual import backward, backward_pass, forward
 from backprop_core.models import INITS, NORMS, build_mlp, weight_distribution
 
@@ -128,9 +129,10 @@ def test_same_seed_gives_bit_identical_weights_and_leaves_global_rng_alone():
 def test_structure_and_names():
     m = build_mlp(3, 8, "relu", norm="batch", residual=True, in_dim=2, out_dim=2)
     names = [n for n, _ in m.named_parameters()]
-    assert names[:4] == ["hidden.0.linear.weight", "hidden.0.linear.bias",
-                         "hidden.0.norm.weight", "hidden.0.norm.bias"]
+    assert names[:3] == ["hidden.0.linear.weight", "hidden.0.norm.weight", "hidden.0.norm.bias"]
     assert names[-2:] == ["out.weight", "out.bias"]
+    assert [n for n, _ in build_mlp(2, 8, "relu", norm="layer").named_parameters()][:2] == [
+        "hidden.0.linear.weight", "hidden.0.linear.bias"]           # LayerNorm keeps the bias
     assert [b.residual for b in m.hidden] == [False, True, True]
     assert m(torch.randn(4, 2)).shape == (4, 2)
 
@@ -186,3 +188,18 @@ def test_same_seed_same_weights_when_threads_build_at_once():
     for t in threads:
         t.join()
     assert bad == []
+
+
+def test_no_bias_before_batchnorm_because_its_gradient_is_exactly_zero():
+    """BatchNorm subtracts each unit's batch mean, so a bias in front of it has gradient 0 (float64
+    autograd on a copy that has the bias); in float32 that 0 comes out as rounding noise that Adam
+    would turn into steps of size lr. The model leaves the bias out; LayerNorm's bias is real."""
+    data = make_dataset("linear", 200, 0.0, 11)
+    for norm, zero in (("batch", True), ("layer", False)):
+        torch.manual_seed(0)
+        lin, norm_layer = torch.nn.Linear(2, 16).double(), (torch.nn.BatchNorm1d(16) if norm == "batch"
+                                                            else torch.nn.LayerNorm(16)).double()
+        out = torch.nn.Linear(16, 2).double()
+        F.cross_entropy(out(torch.tanh(norm_layer(lin(data.X_train.double())))), data.y_train).backward()
+        assert (lin.bias.grad.abs().max().item() < 1e-15) == zero
+    assert build_mlp(3, 8, "tanh", norm="batch").hidden[0].linear.bias is None

@@ -2,8 +2,7 @@
 import streamlit as st
 
 from backprop_core.config import PRESETS, PTS_PARAM, TrainConfig, page_train_params, points_text
-from backprop_core.results import final_metrics
-from dashboard import charts, controls, custom_data, frames
+from dashboard import charts, controls, custom_data, frames, runs
 
 # ---- read params
 params = page_train_params("flow")
@@ -26,7 +25,8 @@ if not hidden:
         ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid"))])
 
 # ---- compute
-run, diagnosis = (None, None) if problem else controls.train(cfg)
+shown = None if problem else runs.get(cfg)[0]
+run, diagnosis = (None, None) if problem else (shown.result, shown.diagnosis)
 
 # ---- draw
 if cfg.custom:
@@ -36,13 +36,11 @@ if problem:
     st.stop()
 st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
-final = final_metrics(run)
 m = st.container(horizontal=True)
-m.metric("Status", run.status)
-m.metric("Train loss", controls.fmt_metric(final["train_loss"], "{:.4f}"))
-m.metric("Train accuracy", controls.fmt_metric(final["train_acc"], "{:.1%}"))
-m.metric("Test accuracy" if not cfg.custom else "Test accuracy (= training points)",
-            controls.fmt_metric(final["test_acc"], "{:.1%}"))
+for label in ("Status", "Train loss", "Train accuracy", "Test accuracy"):
+    m.metric(label if not (cfg.custom and label == "Test accuracy") else "Test accuracy (= training points)",
+             shown.readout[label])
+runs.show_rounding(shown)
 if not len(run.stats):
     st.info("Training diverged during its first epoch, before any gradient could be recorded: there is "
             "nothing to chart. Lower the learning rate or pick a smaller initialisation.", icon=":material/info:")

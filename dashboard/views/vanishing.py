@@ -15,7 +15,7 @@ from backprop_core.config import (
     page_train_params,
     points_text,
 )
-from dashboard import charts, compute, controls, custom_data, exercise, fixes, frames
+from dashboard import charts, compute, controls, custom_data, exercise, fixes, frames, runs
 
 # ---- read params
 params = page_train_params("vanishing")
@@ -43,7 +43,9 @@ if not hidden:
         ("Exploding", "exploding"))])
 
 # ---- compute
-(run, diagnosis), (run_f, diagnosis_f) = ((None, None), (None, None)) if problem else controls.train(cfg, fixed_cfg)
+shown, shown_f = (None, None) if problem else runs.get(cfg, fixed_cfg)
+(run, diagnosis), (run_f, diagnosis_f) = (((None, None), (None, None)) if problem else
+                                          ((shown.result, shown.diagnosis), (shown_f.result, shown_f.diagnosis)))
 
 # ---- draw
 if cfg.custom:
@@ -51,11 +53,12 @@ if cfg.custom:
 if problem:
     st.warning(problem, icon=":material/scatter_plot:")
     st.stop()
-runs = {"chosen": run, "fixed": run_f}
+pair = {"chosen": run, "fixed": run_f}
 left, right = st.columns(2)
 with left:
     st.markdown(f"**Chosen run:** {cfg.summary()}")
     controls.show_verdict(diagnosis)
+    runs.show_rounding(shown, "The chosen run")
 with right:
     st.markdown(f"**With fix `{fix}`**: {FIX_LABELS[fix]}")
     if exercise.hides_relu_verdict(cfg, fix):
@@ -63,15 +66,16 @@ with right:
                 "below).", icon=":material/visibility_off:")
     else:
         controls.show_verdict(diagnosis_f, prefix=f"Verdict with {fix}")
+        runs.show_rounding(shown_f, "The run with the fix")
 fixes.suggested(diagnosis, params)
 
 if not len(run.stats) or not len(run_f.stats):
     st.info("A run diverged during its first epoch, before any gradient could be recorded: there is nothing "
             "to chart for it. Lower the learning rate or pick a smaller initialisation.", icon=":material/info:")
 else:
-    measured, predicted = frames.signal(runs)
+    measured, predicted = frames.signal(pair)
     charts.draw(st, "signal_at_init", signal_measured=measured, signal_predicted=predicted)
-    if any(r.theory is None for r in runs.values()):
+    if any(r.theory is None for r in pair.values()):
         st.caption("The dashed theory line covers plain MLPs (no normalisation, no residual connections).")
     st.caption("The weight gradient of a layer is its backward signal times its input, averaged over the batch. "
                "The signal is what shrinks or grows from layer to layer: mean-field theory multiplies it by "
@@ -81,9 +85,9 @@ else:
     charts.draw(row, "heat_chosen", heat_chosen=frames.heat(run))
     charts.draw(row, "heat_fixed", heat_fixed=frames.heat(run_f))
     row = st.container(horizontal=True, gap="medium")
-    charts.draw(row, "mean_hidden_gradient", mean_grad=frames.mean_hidden_gradient(runs))
-    charts.draw(row, "loss_both", loss_both=frames.losses(runs))
-    charts.draw(st, "unit_health", width="content", health=frames.unit_health(runs))
+    charts.draw(row, "mean_hidden_gradient", mean_grad=frames.mean_hidden_gradient(pair))
+    charts.draw(row, "loss_both", loss_both=frames.losses(pair))
+    charts.draw(st, "unit_health", width="content", health=frames.unit_health(pair))
 
 fixes.ranked(cfg, params)
 exercise.render(cfg)

@@ -1,0 +1,89 @@
+"""The one way a page gets training runs: from the cache or the workers (side by side), with a
+progress bar while a long run trains, each run with its rounding check.
+
+Pages show float64 runs. Each one's rounding twin, the same run in float32 (7 digits instead of
+16, and PyTorch's default), trains beside it. Where the two read differently at the precision shown
+(readout.rounding_check), rounding errors grew during the run until they reached the digits shown,
+and the page says so instead of presenting those digits as facts. Where they read the same, a
+perturbation ten million times larger than float64's rounding left the shown digits alone, so
+another CPU's float64 rounding leaves them alone too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from backprop_core import readout
+from backprop_core.config import TrainConfig, next_guess
+from dashboard import compute
+
+LAST_RUNS_KEY = "_last_runs"
+
+
+@dataclass(frozen=True)
+class PageRun:
+    """A run as a page shows it."""
+    config: TrainConfig
+    result: object                       # results.RunResult
+    diagnosis: object                    # diagnose.Diagnosis
+    readout: dict[str, str]              # readout.run_readout
+    rounding: dict[str, tuple[str, str]]  # lines that read differently in float32: (this run, the twin)
+
+
+def twin_of(cfg: TrainConfig) -> TrainConfig:
+    """The same run in float32: its rounding check."""
+    return replace(cfg, precision="float32")
+
+
+def get(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageRun]:
+    """One PageRun per config. Runs and twins go to the workers together, the pages' runs first."""
+    wanted = list(cfgs) + [twin_of(c) for c in cfgs]
+    results = [compute.cached_training(c) for c in wanted]
+    missing = [c for c, r in zip(wanted, results, strict=True) if r is None]
+    if missing:
+        computed = iter(_compute_with_progress(missing, text))
+        results = [r if r is not None else next(computed) for r in results]
+    _guess_next(cfgs)
+    shown = []
+    for cfg, (run, diagnosis), (twin, twin_diagnosis) in zip(cfgs, results[:len(cfgs)], results[len(cfgs):],
+                                                            strict=True):
+        lines = readout.run_readout(run, diagnosis)
+        check = readout.rounding_check(lines, readout.run_readout(twin, twin_diagnosis))
+        shown.append(PageRun(cfg, run, diagnosis, lines, check))
+    return shown
+
+
+def _compute_with_progress(cfgs: list[TrainConfig], text: str) -> list:
+    bar = st.progress(0.0, text=text) if any(compute.slow(c) for c in cfgs) else None
+    seen: dict[str, int] = {}
+
+    def show() -> None:                  # in this (the script's) thread
+        if bar is not None and seen:
+            bar.progress(seen["done"] / seen["total"], text=f"{text} epoch {seen['done']}/{seen['total']}")
+    try:
+        return compute.trainings(cfgs, lambda done, total: seen.update(done=done, total=total), on_wait=show)
+    finally:
+        if bar is not None:
+            bar.empty()
+
+
+def _guess_next(cfgs: tuple[TrainConfig, ...]) -> None:
+    """The run a learner who keeps moving the same control will ask for next, computed ahead."""
+    last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
+    if len(last) == len(cfgs):
+        guesses = [g for a, b in zip(last, cfgs, strict=True) if (g := next_guess(a, b)) is not None]
+        compute.GUESSES.add(guesses + [twin_of(g) for g in guesses])
+
+
+def show_rounding(run: PageRun, name: str = "This run") -> None:
+    """A notice when the run's readout depends on rounding (nothing otherwise)."""
+    if not run.rounding:
+        return
+    lines = "; ".join(f"{label.lower()} {twin} (here {ours})" if label != "Verdict" else
+                      f"“{twin.split('. ')[0]}” (here “{ours.split('. ')[0]}”)"
+                      for label, (ours, twin) in run.rounding.items())
+    st.warning(f"**Sensitive to rounding.** Pages compute in float64 (about 16 digits). In float32, PyTorch's "
+               f"default (about 7 digits), {name.lower()} shows {lines}. Rounding errors grow during this run until "
+               "they reach the digits shown, so those digits may differ on another CPU too.",
+               icon=":material/blur_on:")
