@@ -27,7 +27,6 @@ WIDTH_RANGE = (2, 256)
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 FIXES = ("relu", "he", "xavier", "batchnorm", "layernorm", "residual", "lower_lr", "clip")
-BUDGET_SECONDS = 3.0          # no reachable run is allowed to take longer (2-core machine, 1 thread)
 MAX_RAW_LENGTH = 64           # longer URL values are rejected before parsing
 STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
@@ -157,7 +156,7 @@ TRAIN_PARAMS: tuple[Param, ...] = (
           help="Passes over the training set."),
     Param("seed", "Seed", "int", 11, 0, 9999, step=1, widget="slider", help="Seeds the weights and batch order."),
     Param("data", "Dataset", "choice", "linear", choices=DATASETS, widget="select",
-          help="linear is the seed's: label = x₀ + x₁ > 0. custom: your own points (click the decision "
+          help="linear is the seed's: label = x₁ + x₂ > 0. custom: your own points (click the decision "
                "surface, or upload a CSV)."),
     Param("n", "Training points", "int", 200, *N_RANGE, step=10, widget="slider",
           help="Training points (a quarter as many test points, at least 20)."),
@@ -183,7 +182,6 @@ FIX_PARAM = Param("fix", "Fix to compare", "choice", "relu", choices=FIXES, widg
                   help="The one change applied to the run on the right.")
 RANK_PARAM = Param("rank", "Try every fix and rank them", "bool", False, widget="toggle",
                    help="Train the chosen run once with each fix (in parallel) and rank the results.")
-RANK_BUDGET_SECONDS = 2 * BUDGET_SECONDS   # all eight fixed runs together (two workers share them)
 
 PRESETS: dict[str, dict[str, Any]] = {
     "seed demo 3": dict(depth=1, width=10, act="relu", opt="adam", lr=0.1, epochs=60, seed=11,
@@ -193,7 +191,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dying 10-layer sigmoid": dict(depth=10, width=32, act="sigmoid", opt="sgd", lr=0.5, epochs=60,
                                    seed=21, data="linear", n=200, dseed=11),
     "healthy deep relu": dict(depth=20, width=32, act="relu", init="kaiming", opt="adam", lr=0.01,
-                              epochs=40, seed=3, data="moons", n=300, noise=0.1, dseed=11),
+                              epochs=30, seed=3, data="moons", n=300, noise=0.1, dseed=11),
     "exploding": dict(depth=6, width=32, act="relu", init="large", opt="sgd", lr=50.0, epochs=30,
                       seed=5, data="linear", n=200, dseed=11),
 }
@@ -491,34 +489,3 @@ def next_guess(prev: TrainConfig, cur: TrainConfig) -> TrainConfig | None:
     a, b = getattr(prev, p.key), getattr(cur, p.key)
     guess = b + (b - a) if p.kind == "int" else round(b + (b - a), 10)
     return replace(cur, **{p.key: guess}) if p.lo <= guess <= p.hi else None
-
-
-# ---------------------------------------------------------------- compute budget
-# Cost model fitted by bench/bench_budget.py on a 2-core machine with one torch thread, then
-# scaled up so that no benchmarked run took longer than predicted (a conservative budget):
-#   seconds ≈ COST · [steps, steps·depth, epochs·depth, multiply-adds, steps·parameters]
-COST = (1.3e-3, 1.6e-4, 1.0e-3, 2.5e-11, 1.6e-8)
-
-
-def cost_features(cfg: TrainConfig) -> tuple[float, ...]:
-    steps = cfg.epochs * math.ceil(cfg.n / cfg.batch_size)
-    n_total = cfg.n + max(20, cfg.n // 4)
-    macs_per_sample = 2 * cfg.width + (cfg.depth - 1) * cfg.width ** 2 + 2 * cfg.width
-    macs = 3 * cfg.epochs * n_total * macs_per_sample + cfg.snapshots * 900 * macs_per_sample
-    params = macs_per_sample + cfg.depth * cfg.width + 2
-    return steps, steps * cfg.depth, cfg.epochs * cfg.depth, macs, steps * params
-
-
-def estimate_seconds(cfg: TrainConfig) -> float:
-    """Predicted wall time of train(cfg), from its size alone."""
-    return sum(c * f for c, f in zip(COST, cost_features(cfg), strict=True))
-
-
-def over_budget(*cfgs: TrainConfig, budget: float = BUDGET_SECONDS) -> str | None:
-    """A message for the learner when the runs together would exceed the budget, else None."""
-    est = sum(estimate_seconds(c) for c in cfgs)
-    if est <= budget:
-        return None
-    return (f"This would take about {est:.0f} s of computing, over the {budget:.0f} s limit for a "
-            f"shared server: lower epochs, training points, depth or width, or use a larger batch "
-            f"(0 = full batch).")

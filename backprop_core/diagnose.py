@@ -1,22 +1,31 @@
 """A verdict for a training run, the evidence in numbers, and ranked fixes as config changes.
 
-Thresholds (checked in this order; the first that holds is the verdict):
-    diverged    the loss or a gradient became NaN/inf
-    exploding   at initialisation the first hidden layer's mean|g| is > EXPLODE_RATIO (100x)
-                the last hidden layer's, or any layer's gradient norm exceeds EXPLODE_NORM (1e3),
-                or the final training loss is > LOSS_BLOWUP (3x) the initial one
-    vanishing   depth >= 2 and at initialisation the first hidden layer's mean|g| is
-                < VANISH_RATIO (1/100) of the last hidden layer's
-    saturated   sigmoid/tanh, >= SATURATED_SHARE (50%) of hidden pre-activations sit in the
-                flat zone (see activations.SATURATION_Z) at the last recorded epoch, and the net has
-                not learned (final training accuracy < LEARNED_ACC, 90%). A confident, well-fitted
-                net also pushes tanh units into the flat zone; that alone is no pathology.
-    dead units  ReLU and, at the last recorded epoch, on average >= DEAD_SHARE (50%) of the
-                hidden units output 0 for every training point, or >= DEAD_LAYER_SHARE (90%) of one
-                layer's do, counted over the whole training set (see training.py). Deep ReLU nets
-                on 2-D inputs start with ~25% such units and train fine; the verdict is for when
-                most of the network has gone silent.
-    healthy     none of the above
+A verdict answers two questions a learner keeps apart: do gradients reach every layer, and does the
+network learn? Checked in this order; the first that holds is the verdict:
+    diverged     the loss or a gradient became NaN/inf
+    exploding    at initialisation the first hidden layer's mean|g| is > EXPLODE_RATIO (100x) the
+                 last hidden layer's, or any layer's gradient norm exceeds EXPLODE_NORM (1e3), or
+                 the final training loss is > LOSS_BLOWUP (3x) the initial one
+    dead units   the network died: from some epoch to the end, one hidden layer's ReLU units all
+                 output 0 for every training point (no residual path around it). That layer cuts
+                 the input off: every point gets the same prediction, and no gradient reaches the
+                 layers below it (their weight gradients are exactly 0). `died_at` is that epoch.
+    vanishing    depth >= 2 and at initialisation the first hidden layer's mean|g| is
+                 < VANISH_RATIO (1/100) of the last hidden layer's
+    saturated    sigmoid/tanh, >= SATURATED_SHARE (50%) of hidden pre-activations sit in the flat
+                 zone (see activations.SATURATION_Z) at the last recorded epoch, and the net has not
+                 learned. A confident, well-fitted net also pushes tanh units into the flat zone;
+                 that alone is no pathology.
+    dead units   ReLU and, at the last recorded epoch, on average >= DEAD_SHARE (50%) of the hidden
+                 units output 0 for every training point, or >= DEAD_LAYER_SHARE (90%) of one
+                 layer's do (counted over the whole training set, see training.py). Deep ReLU nets
+                 on 2-D inputs start with ~25% such units and train fine; the verdict is for when
+                 most of the network has gone silent.
+    not learned  gradients flow (none of the above), but the final training accuracy is less than
+                 GUESS_MARGIN (10 points) above always guessing the majority class
+    healthy      gradients flow and the network learns: it learned (training accuracy >= LEARNED_ACC,
+                 90%), or it learned partly (between the two; the evidence says so)
+Whenever a layer has at least DEAD_MENTION (40%) dead units, the evidence says so.
 """
 from __future__ import annotations
 
@@ -31,6 +40,9 @@ from backprop_core.results import METRIC_COLUMNS, STAT_COLUMNS, RunResult
 
 VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
 SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE, LEARNED_ACC = 0.5, 0.5, 0.9, 0.9
+DEAD_MENTION = 0.4
+GUESS_MARGIN = 0.1
+MAX_GROUPS = 4                   # runs of layers listed in an evidence line
 
 
 @dataclass(frozen=True)
@@ -47,10 +59,12 @@ class Diagnosis:
     evidence: list[str]
     fixes: list[Fix] = field(default_factory=list)
     ratio: float = math.nan          # first/last hidden-layer mean|g| at initialisation
+    died_at: int | None = None       # the epoch from which a dead layer cut the input off
+    learning: str = "not learned"    # "learned" (>= LEARNED_ACC), "partly learned" or "not learned"
 
     @property
-    def headline(self) -> str:
-        return self.titled("Verdict")
+    def learned(self) -> bool:
+        return self.learning == "learned"
 
     def titled(self, prefix: str) -> str:
         """'<prefix>: <verdict>. <evidence>' (the /vanishing page says 'Verdict with relu: ...')."""
@@ -69,12 +83,43 @@ def gradient_ratio(run: RunResult, epoch: int = 0) -> float:
     return float(g[0] / g[-1]) if g[-1] > 0 else math.nan
 
 
+def died_at(run: RunResult) -> int | None:
+    """The first recorded epoch from which, to the end, some hidden layer's units all output 0 for
+    every training point (ReLU, no residual path): None if that never holds at the end."""
+    if run.config.act != "relu" or run.config.residual or not len(run.stats):
+        return None
+    cut = (run.column("dead")[:, :run.depth] >= 1.0).any(1)
+    if not cut[-1]:
+        return None
+    alive = np.nonzero(~cut)[0]
+    return int(alive[-1] + 1) if len(alive) else 0
+
+
+def layer_ranges(shares: np.ndarray) -> str:
+    """Per-layer shares as runs of neighbouring layers, largest first (at most MAX_GROUPS runs):
+    'layers 8-10: 100%; layers 5-7: 60-90%; layers 1-4: 0-40%'."""
+    groups: list[tuple[str, list[int]]] = []
+    for i, v in enumerate(shares):
+        kind = "all" if v >= 1.0 else ("most" if v >= DEAD_SHARE else "few")
+        if groups and groups[-1][0] == kind:
+            groups[-1][1].append(i)
+        else:
+            groups.append((kind, [i]))
+    parts = []
+    for _, idx in sorted(groups, key=lambda g: -float(shares[g[1]].max()))[:MAX_GROUPS]:
+        layers = f"layer {idx[0] + 1}" if len(idx) == 1 else f"layers {idx[0] + 1}-{idx[-1] + 1}"
+        lo, hi = round(100 * float(shares[idx].min())), round(100 * float(shares[idx].max()))
+        parts.append(f"{layers}: {lo}%" if lo == hi else f"{layers}: {lo}-{hi}%")
+    return "; ".join(parts) + ("; …" if len(groups) > MAX_GROUPS else "")
+
+
 FIX_ORDER = {
     "vanishing": ["relu", "he", "batchnorm", "residual", "layernorm", "xavier"],
     "saturated": ["relu", "batchnorm", "xavier", "lower_lr"],
     "exploding": ["lower_lr", "clip", "xavier", "batchnorm"],
     "diverged": ["lower_lr", "clip", "xavier", "batchnorm"],
-    "dead units": ["lower_lr", "he", "batchnorm"],
+    "dead units": ["lower_lr", "he", "batchnorm", "residual"],
+    "not learned": ["lower_lr", "batchnorm", "residual"],
     "healthy": [],
 }
 
@@ -104,6 +149,12 @@ def _max(values: np.ndarray) -> float:
     return float(finite.max()) if finite.size else math.nan
 
 
+def majority_share(run: RunResult) -> float:
+    """Training accuracy of always guessing the most common class."""
+    y = np.asarray(run.y_train)
+    return float(np.bincount(y).max() / len(y)) if len(y) else math.nan
+
+
 def diagnose(run: RunResult) -> Diagnosis:
     cfg, D = run.config, run.depth
     ratio = gradient_ratio(run)
@@ -111,10 +162,15 @@ def diagnose(run: RunResult) -> Diagnosis:
     last = run.stats[-1, :D] if has_stats else None              # hidden layers at the last recorded epoch
     rows = run.finite_metrics()
     loss, acc = rows[:, METRIC_COLUMNS.index("train_loss")], rows[:, METRIC_COLUMNS.index("train_acc")]
+    final_acc = float(acc[-1]) if run.diverged_at is None and len(acc) else math.nan
+    learning = ("learned" if final_acc >= LEARNED_ACC else
+                "partly learned" if final_acc >= majority_share(run) + GUESS_MARGIN else "not learned")
+    learned = learning == "learned"
     evidence: list[str] = []
+    died = died_at(run)
 
     def verdict_of(v: str) -> Diagnosis:
-        return Diagnosis(v, evidence, _fixes(cfg, v), ratio)
+        return Diagnosis(v, evidence, _fixes(cfg, v), ratio, died, learning)
 
     def col(name: str) -> np.ndarray:
         return last[:, STAT_COLUMNS.index(name)]
@@ -138,6 +194,19 @@ def diagnose(run: RunResult) -> Diagnosis:
             evidence.append(f"The training loss rose from {loss[0]:.3g} to {loss[-1]:.3g}.")
         return verdict_of("exploding")
 
+    dead = col("dead") if cfg.act == "relu" and has_stats else None
+    if died is not None:
+        first = int(np.argmax(run.column("dead")[died, :D] >= 1.0))
+        evidence.append(f"The network died at epoch {died}: from then on every unit of layer {first + 1} outputs 0 "
+                        f"for every training point. That layer cuts the input off, so every point gets the same "
+                        f"prediction, and the weight gradients of layers 1-{first + 1} are exactly 0: they can "
+                        f"never learn again.")
+        evidence.append(f"Dead units at the last epoch: {layer_ranges(dead)}.")
+        if len(acc):
+            evidence.append(f"Final training accuracy {acc[-1]:.1%} (always guessing the majority class gives "
+                            f"{majority_share(run):.1%}).")
+        return verdict_of("dead units")
+
     if ratio < VANISH_RATIO:
         evidence.append(f"Layer 1 receives {_sci(ratio)} of the gradient of layer {D} at "
                         f"initialisation (threshold {_sci(VANISH_RATIO)}): the early layers barely learn.")
@@ -145,9 +214,9 @@ def diagnose(run: RunResult) -> Diagnosis:
         if sat > 0:
             evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
                             f"(|u| > {SATURATION_Z[cfg.act]:g}).")
+        _mention_dead(evidence, dead)
         return verdict_of("vanishing")
 
-    learned = len(acc) > 0 and float(acc[-1]) >= LEARNED_ACC
     if cfg.act in SATURATION_Z and has_stats:
         sat = float(col("saturated").mean())
         if sat >= SATURATED_SHARE and not learned:
@@ -155,20 +224,34 @@ def diagnose(run: RunResult) -> Diagnosis:
                             f"(|u| > {SATURATION_Z[cfg.act]:g}, slope near 0) at the last epoch.")
             return verdict_of("saturated")
 
-    if cfg.act == "relu" and has_stats:
-        dead = col("dead")
+    if dead is not None:
         worst = int(np.argmax(dead))
         if dead.mean() >= DEAD_SHARE or dead[worst] >= DEAD_LAYER_SHARE:
             evidence.append(f"{dead.mean():.0%} of the hidden units output 0 for every "
-                            f"training point (layer {worst + 1}: {dead[worst]:.0%}); dead units "
-                            f"pass no gradient, so they never recover.")
+                            f"training point ({layer_ranges(dead)}); dead units pass no gradient, so they "
+                            f"never recover.")
             return verdict_of("dead units")
 
     if not math.isnan(ratio):
-        evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {D} at "
+        evidence.append(f"Gradients flow: layer 1 receives {_sci(ratio)}x the gradient of layer {D} at "
                         f"initialisation (healthy band {_sci(VANISH_RATIO)}..{_sci(EXPLODE_RATIO)}).")
     else:
-        evidence.append("With one hidden layer there is no depth for gradients to vanish over.")
-    if len(loss):
-        evidence.append(f"Final training loss {loss[-1]:.3g}, accuracy {acc[-1]:.0%}.")
-    return verdict_of("healthy")
+        evidence.append("Gradients flow: with one hidden layer there is no depth for them to vanish over.")
+    _mention_dead(evidence, dead)
+    guess = f"always guessing the majority class gives {majority_share(run):.1%}"
+    if learning == "learned":
+        evidence.append(f"The network learned: final training loss {loss[-1]:.3g}, accuracy {acc[-1]:.1%}.")
+    elif learning == "partly learned":
+        evidence.append(f"The network learns, partly: final training accuracy {acc[-1]:.1%}, below the "
+                        f"{LEARNED_ACC:.0%} this page calls learned ({guess}); final loss {loss[-1]:.3g}.")
+    else:
+        evidence.append(f"But the network has not learned the data: final training accuracy {acc[-1]:.1%}, "
+                        f"no better than guessing ({guess}); final loss {loss[-1]:.3g}.")
+    return verdict_of("not learned" if learning == "not learned" else "healthy")
+
+
+def _mention_dead(evidence: list[str], dead: np.ndarray | None) -> None:
+    """Say so when many units are dead, even where they are not the verdict."""
+    if dead is not None and dead.max() >= DEAD_MENTION:
+        evidence.append(f"Many units are dead (output 0 for every training point), by hidden layer: "
+                        f"{layer_ranges(dead)}.")

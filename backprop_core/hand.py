@@ -22,13 +22,19 @@ Matrix = list[list[float]]
 
 
 def fmt(v: float) -> str:
-    """A number for learners: 6 decimals, or 4 significant digits in scientific notation
-    when it is tiny or huge (so it never collapses to 0.000000)."""
+    """A number for learners checking arithmetic: 6 decimals below 10, at most 7 significant digits
+    above (123.4568), and 4 significant digits in scientific notation when it is tiny or huge (so it
+    never collapses to 0.000000)."""
     v = float(v) + 0.0  # folds -0.0 into 0.0
     if not math.isfinite(v):
         return r"\infty" if v > 0 else (r"-\infty" if v < 0 else "NaN")
-    if v == 0 or 1e-4 <= abs(v) < 1e6:
+    if v == 0:
         return f"{v:.6f}"
+    if 1e-4 <= abs(v) < 1e6:
+        for size in (abs(v), abs(v) * 10):                 # again if rounding reached the next power of ten
+            text = f"{v:.{min(6, max(0, 6 - math.floor(math.log10(size))))}f}"
+            if abs(float(text)) < 1e6 and len(text.replace("-", "").replace(".", "").lstrip("0")) <= 7:
+                return text
     return f"{v:.4e}"
 
 
@@ -54,12 +60,21 @@ def to_latex(value) -> str:
     return _vec(value)
 
 
-ANSWER_ATOL, ANSWER_RTOL = 1e-3, 1e-3
+ANSWER_ATOL = 1e-3                   # answers near 0 count within this
+ANSWER_SIG_FIGS = 3                  # otherwise within half a unit of this significant figure
+
+
+def answer_allowance(expected: float) -> float:
+    """How far an answer may be from `expected` and still count: half a unit in its third
+    significant figure (-1.83 for -1.826959), and never less than ANSWER_ATOL."""
+    if expected == 0 or not math.isfinite(expected):
+        return ANSWER_ATOL
+    return max(ANSWER_ATOL, 0.5 * 10.0 ** (math.floor(math.log10(abs(expected))) - ANSWER_SIG_FIGS + 1))
 
 
 def grade_answer(text: str, expected: float) -> bool | None:
-    """True/False if `text` is a number within ANSWER_ATOL + ANSWER_RTOL*|expected| of the
-    expected value; None when it is empty or not a number. Never raises."""
+    """True/False if `text` is a number within answer_allowance(expected) of the expected value;
+    None when it is empty or not a number. Never raises."""
     cleaned = str(text).strip().replace("\u2212", "-").replace(" ", "")[:40]
     if not cleaned:
         return None
@@ -69,7 +84,7 @@ def grade_answer(text: str, expected: float) -> bool | None:
         return None
     if not math.isfinite(value):
         return None if not math.isinf(expected) else value == expected
-    return abs(value - expected) <= ANSWER_ATOL + ANSWER_RTOL * abs(expected)
+    return abs(value - expected) <= answer_allowance(expected) * (1 + 1e-12)
 
 
 @dataclass(frozen=True)
@@ -243,8 +258,19 @@ def walkthrough(r: HandResult, x: Vector, W1: Matrix, W2: Matrix, y: float, acti
     return fwd + bwd
 
 
-def known_after(walk: list[WalkStep], step: int) -> tuple[set[str], set[str]]:
-    """(keys of the values, keys of the gradients) computed once `step` steps are done; step 0 means
-    everything."""
-    done = walk if step <= 0 else walk[:step]
+def known_after(walk: list[WalkStep], step: int, revealed: bool = False) -> tuple[set[str], set[str]]:
+    """(keys of the values, keys of the gradients) a learner has seen computed once `step` steps of
+    the walk are done. Step 0 is before the walk: every forward value (the page prints the forward
+    pass), no gradient. `revealed` (the learner asked for the solutions) shows everything."""
+    forward = {s.key for s in walk if s.phase == "forward"}
+    if revealed:
+        return forward, {s.key for s in walk if s.phase == "backward"}
+    if step <= 0:
+        return forward, set()
+    done = walk[:step]
     return ({s.key for s in done if s.phase == "forward"}, {s.key for s in done if s.phase == "backward"})
+
+
+def step_of(walk: list[WalkStep], key: str) -> int:
+    """The walk step (1-based) that computes `key`."""
+    return next(i for i, s in enumerate(walk, 1) if s.key == key)

@@ -41,12 +41,45 @@ def percent(value: float, decimals: int = 1) -> str:
     return f"{value:.{decimals}%}"
 
 
+STATUS_HELP = ("learned: at least 90% training accuracy at the end; partly learned: at least 10 points better "
+               "than always guessing the majority class; died at epoch N: from epoch N a layer's "
+               "units all output 0 for every point, so the network can no longer learn; diverged at epoch N: the "
+               "loss or a gradient became infinite or NaN.")
+
+
+def status(run: RunResult, diagnosis) -> str:
+    """What became of the run, in a few words: diverged, died, learned or not."""
+    if run.diverged_at is not None:
+        return f"diverged at epoch {run.diverged_at}"
+    if diagnosis.died_at is not None:
+        return f"died at epoch {diagnosis.died_at}"
+    return diagnosis.learning
+
+
 def run_readout(run: RunResult, diagnosis) -> dict[str, str]:
     """Every line the pages print about a run, by label: status, final metrics, verdict."""
     final = final_metrics(run)
-    return {"Status": run.status, "Train loss": number(final["train_loss"]),
-            "Train accuracy": percent(final["train_acc"]), "Test accuracy": percent(final["test_acc"]),
-            "Verdict": diagnosis.titled("Verdict")}
+    lines = {"Status": status(run, diagnosis), "Train loss": number(final["train_loss"]),
+             "Train accuracy": percent(final["train_acc"]), "Test accuracy": percent(final["test_acc"]),
+             "Verdict": diagnosis.titled("Verdict")}
+    if run.train_mode is not None:                # BatchNorm: the same network with batch statistics
+        lines |= {"Train loss with batch statistics": number(run.train_mode["train_loss"]),
+                  "Train accuracy with batch statistics": percent(run.train_mode["train_acc"])}
+    if run.config.wd > 0:
+        lines["L2 penalty"] = number(final["l2_penalty"])
+        lines["Train loss + L2 penalty"] = number(final["train_loss"] + final["l2_penalty"])
+    return lines
+
+
+def modes_differ(run: RunResult) -> bool:
+    """A BatchNorm run whose eval-mode and train-mode training metrics differ much: accuracy by a
+    point or more, or loss by a factor of 1.5 or more."""
+    if run.train_mode is None:
+        return False
+    final = final_metrics(run)
+    a, b = final["train_loss"], run.train_mode["train_loss"]
+    return (abs(final["train_acc"] - run.train_mode["train_acc"]) >= 0.01
+            or not (math.isfinite(a) and math.isfinite(b)) or max(a, b) >= 1.5 * min(a, b))
 
 
 def rounding_check(readout: dict[str, str], twin: dict[str, str]) -> dict[str, tuple[str, str]]:

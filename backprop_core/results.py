@@ -8,7 +8,7 @@ row e of `metrics` describes the model after e epochs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -21,8 +21,18 @@ if TYPE_CHECKING:                     # pandas is imported where a table is aske
 
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
                 "update_ratio", "act_mean", "act_std", "saturated", "dead", "signal_rms"]
-METRIC_COLUMNS = ["train_loss", "test_loss", "train_acc", "test_acc"]
-HIST_EDGES = np.arange(-12.0, 2.01, 0.5)      # log10 |g| bins, half a decade wide; the first also takes zeros
+METRIC_COLUMNS = ["train_loss", "test_loss", "train_acc", "test_acc", "l2_penalty"]
+# Histogram of |g| per layer: exact zeros in a bin of their own, then everything below 1e-12, then
+# half-decade bins of log10|g| from 1e-12 to 1e2, then everything from 1e2 up.
+HALF_DECADES = np.arange(-12.0, 2.01, 0.5)    # edges of the half-decade bins
+HIST_BINS = 3 + len(HALF_DECADES) - 1         # zero, underflow, 28 half-decades, overflow
+ZERO_BIN, UNDER_BIN, OVER_BIN = 0, 1, HIST_BINS - 1
+
+
+def hist_bin_labels() -> list[str]:
+    """What each histogram bin holds, in words, for tooltips."""
+    halves = [f"1e{lo:g} to 1e{hi:g}" for lo, hi in zip(HALF_DECADES[:-1], HALF_DECADES[1:], strict=True)]
+    return ["exactly 0", f"below 1e{HALF_DECADES[0]:g}", *halves, f"1e{HALF_DECADES[-1]:g} and above"]
 GRID_STEPS = 30
 ILL_DIGITS = 2.0                  # fewer correct float32 digits than this: the network is ill-conditioned
 
@@ -32,8 +42,10 @@ class RunResult:
     config: TrainConfig
     diverged_at: int | None
     stats: np.ndarray                   # (E, L, C) float64, columns STAT_COLUMNS (inf stored as NaN)
-    metrics: np.ndarray                 # (M, 4) float64, columns METRIC_COLUMNS, rows: after 0..M-1 epochs
-    grad_hist: dict[int, np.ndarray]    # epoch -> (L, bins) counts of log10|dL/dW| per HIST_EDGES bin
+    metrics: np.ndarray                 # (M, 5) float64, columns METRIC_COLUMNS, rows: after 0..M-1 epochs.
+                                        # BatchNorm models and mini-batch runs are evaluated in eval mode
+                                        # (running statistics); l2_penalty is wd/2 ||theta||^2
+    grad_hist: dict[int, np.ndarray]    # epoch -> (L, HIST_BINS) counts of |dL/dW| per bin (hist_bin_labels)
     surfaces: dict[int, np.ndarray]     # epoch -> P(class 1) on the grid, (GRID_STEPS, GRID_STEPS)
     grid_x: np.ndarray                  # (GRID_STEPS,)
     grid_y: np.ndarray
@@ -41,16 +53,11 @@ class RunResult:
     y_train: np.ndarray                 # (n,) int64
     seconds: float
     theory: np.ndarray | None = None    # predicted RMS per-sample signal per hidden layer (plain MLPs)
-    custom_note: str = ""               # set for learner-supplied data
-    extra: dict = field(default_factory=dict)
+    train_mode: dict | None = None      # BatchNorm: final train_loss/train_acc with batch statistics
 
     @property
     def depth(self) -> int:
         return self.config.depth
-
-    @property
-    def status(self) -> str:
-        return "ok" if self.diverged_at is None else f"diverged at epoch {self.diverged_at}"
 
     @property
     def layer_names(self) -> list[str]:
@@ -87,16 +94,6 @@ class RunResult:
         """The recorded histogram epoch shown for a scrubber epoch: the latest one at or before it."""
         at_or_before = [e for e in self.grad_hist if e <= epoch]
         return max(at_or_before) if at_or_before else (min(self.grad_hist) if self.grad_hist else None)
-
-    def hist_frame(self, epoch: int) -> pd.DataFrame:
-        """Tidy histogram rows (layer, layer_name, log10_lo, log10_hi, count) for a recorded epoch."""
-        import pandas as pd
-        counts = self.grad_hist[self.hist_epoch(epoch)]
-        L, bins = counts.shape
-        return pd.DataFrame({"layer": np.repeat(np.arange(1, L + 1), bins),
-                             "layer_name": np.repeat(np.array(self.layer_names, dtype=object), bins),
-                             "log10_lo": np.tile(HIST_EDGES[:-1], L), "log10_hi": np.tile(HIST_EDGES[1:], L),
-                             "count": counts.reshape(-1).astype(np.int64)})
 
 
 def final_metrics(run: RunResult) -> dict[str, float]:

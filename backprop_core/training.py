@@ -14,8 +14,8 @@ records, per layer (hidden layers 1..D, then the output layer):
                          (activations.SATURATION_Z); 0 for other activations
     dead                 share of units with u <= 0 for every training point (ReLU only: its slope is
                          exactly 0 there; leaky ReLU, ELU and GELU keep a slope below 0)
-    a histogram of log10|g| on the half-decade bins results.HIST_EDGES, at the epochs the scrubber
-    shows (the decision-surface epochs, and the last recorded one)
+    a histogram of |g| (exact zeros, below 1e-12, half decades up to 1e2, and above: results.py), at
+    the epochs the scrubber shows (the decision-surface epochs, and the last recorded one)
 
 and, after every epoch, train and test loss and accuracy, plus decision surfaces at a few epochs.
 
@@ -45,7 +45,15 @@ from backprop_core.config import POINT_RANGE, TrainConfig, parse_points
 from backprop_core.data import Dataset, grid, make_dataset
 from backprop_core.manual import backward_pass, forward, predict
 from backprop_core.models import MLP, build_mlp
-from backprop_core.results import GRID_STEPS, HIST_EDGES, METRIC_COLUMNS, STAT_COLUMNS, RunResult
+from backprop_core.results import (
+    GRID_STEPS,
+    HALF_DECADES,
+    HIST_BINS,
+    METRIC_COLUMNS,
+    STAT_COLUMNS,
+    UNDER_BIN,
+    RunResult,
+)
 
 ProgressFn = Callable[[int, int], None]
 PRECISIONS = {"float64": torch.float64, "float32": torch.float32}
@@ -131,7 +139,7 @@ class _Recorder:
         self.snaps: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
         layer_of = torch.repeat_interleave(torch.arange(self.L), torch.tensor([s.stop - s.start
                                                                              for s in flat.weight_slices]))
-        self.bins = len(HIST_EDGES) - 1
+        self.bins = HIST_BINS
         self.hist_base = (layer_of * self.bins).to(dt)
         self.diverged_at: int | None = None
         self.last_epoch: int | None = None
@@ -225,12 +233,13 @@ class _Recorder:
         return [self._histogram(self.G[k]) for k in rows]
 
     def _histogram(self, grad: torch.Tensor) -> torch.Tensor:
-        """(L, bins) counts of log10|g| per layer of one flat gradient: bin = floor((log10|g| - lo) /
-        width), exact zeros in the first bin; the layer offset is added in float32, then a bincount."""
-        lo, width = float(HIST_EDGES[0]), float(HIST_EDGES[1] - HIST_EDGES[0])
-        a = grad[:self.flat.n_weights].abs()
-        ids = (a.nan_to_num_(nan=0.0).clamp_min_(1e-30).log10_().sub_(lo).div_(width).floor_()
-               .clamp_(0, self.bins - 1).add_(self.hist_base))
+        """(L, HIST_BINS) counts of |g| per layer of one flat gradient: the half-decade bin
+        floor((log10|g| - lo) / width) after the two special ones, clamped into the underflow and
+        overflow bins, and exact zeros (log10 = -inf) in bin 0; the layer offset is added, then a bincount."""
+        lo, width = float(HALF_DECADES[0]), float(HALF_DECADES[1] - HALF_DECADES[0])
+        a = grad[:self.flat.n_weights].abs().nan_to_num_(nan=0.0)
+        ids = (a.log10().sub_(lo).div_(width).floor_().add_(UNDER_BIN + 1).clamp_(UNDER_BIN, self.bins - 1)
+               .masked_fill_(a == 0, 0).add_(self.hist_base))
         return torch.bincount(ids.long(), minlength=self.L * self.bins).view(self.L, self.bins)
 
     def finish(self) -> None:
@@ -251,7 +260,8 @@ class _Recorder:
         return self.data.y_train.expand(K, -1) if self.full_batch else self.YB[:K]
 
     def _chunk_metrics(self, K: int) -> torch.Tensor:
-        """(K, 4) train loss, test loss, train acc, test acc of the model at the start of each epoch."""
+        """(K, 5) train loss, test loss, train acc, test acc and the L2 penalty of the model at the start
+        of each epoch."""
         X_test, y_test = self.data.X_test, self.data.y_test
         P, R = self.Pw[:K], (self.R[:K] if self.R is not None else None)
         test_logits = _predict_snapshots(self.model, self.flat, P, R, X_test)
@@ -261,7 +271,7 @@ class _Recorder:
             train_loss, train_acc = _loss_acc(train_logits, self.data.y_train)
         else:
             train_loss, train_acc = _loss_acc(self.LG[:K], self.data.y_train)
-        return torch.stack([train_loss, test_loss, train_acc, test_acc], 1)
+        return torch.stack([train_loss, test_loss, train_acc, test_acc, l2_penalty(P, self.cfg.wd)], 1)
 
 
 def _unit_stats(act: str, result, full_caches) -> torch.Tensor:
@@ -285,6 +295,13 @@ def _unit_stats(act: str, result, full_caches) -> torch.Tensor:
         dead = zero
     signal = torch.stack(torch._foreach_norm(result.signals[:-1]))
     return torch.stack([mean, std, sat, dead, signal], 1)
+
+
+def l2_penalty(P: torch.Tensor, wd: float) -> torch.Tensor:
+    """wd/2 * ||theta||^2 per flat parameter snapshot (rows of P): weight decay adds wd * theta to the
+    gradient of every parameter, which is the gradient of this penalty, so the optimiser minimises
+    the cross-entropy plus it."""
+    return 0.5 * wd * P.square().sum(-1)
 
 
 def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -411,8 +428,11 @@ def _package(cfg: TrainConfig, model: MLP, flat: _Flat, rec: _Recorder, data: Da
     stats = np.where(np.isinf(stats), np.nan, stats)
     hist = {e: h.numpy().astype(np.int32) for e, h in sorted(rec.hists.items())}
     metrics = [m for m in rec.metrics if len(m)]
+    train_mode = None
     if rec.diverged_at is None:                        # after the last epoch, by the plain forward pass
-        metrics.append(_final_metrics(model, data))
+        metrics.append(_final_metrics(model, data, flat.param, cfg.wd))
+        if cfg.norm == "batch":
+            train_mode = _train_mode_metrics(model, data)
         rec.snaps[cfg.epochs] = (flat.param.clone(), None if flat.running is None else flat.running.clone())
     metrics = torch.cat(metrics).double().numpy() if metrics else np.zeros((0, len(METRIC_COLUMNS)))
     metrics = np.where(np.isinf(metrics), np.nan, metrics)
@@ -429,14 +449,23 @@ def _package(cfg: TrainConfig, model: MLP, flat: _Flat, rec: _Recorder, data: Da
             if torch.isfinite(p).all():
                 surfaces[e] = p.reshape(GRID_STEPS, GRID_STEPS).numpy()
     return RunResult(cfg, rec.diverged_at, stats, metrics, hist, surfaces, xs.numpy(), ys.numpy(),
-                     data.X_train.float().numpy(), data.y_train.numpy(), time.perf_counter() - start)
+                     data.X_train.float().numpy(), data.y_train.numpy(), time.perf_counter() - start,
+                     train_mode=train_mode)
 
 
-def _final_metrics(model: MLP, data: Dataset) -> torch.Tensor:
-    """(1, 4) metrics of the trained model, by the same plain forward pass a learner's script uses."""
+def _final_metrics(model: MLP, data: Dataset, param: torch.Tensor, wd: float) -> torch.Tensor:
+    """(1, 5) metrics of the trained model, by the same plain forward pass a learner's script uses."""
     row = []
     for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
         logits = predict(model, X)
         row.append((F.cross_entropy(logits, y), (logits.argmax(1) == y).to(logits.dtype).mean()))
     (train_loss, train_acc), (test_loss, test_acc) = row
-    return torch.stack([train_loss, test_loss, train_acc, test_acc])[None]
+    return torch.stack([train_loss, test_loss, train_acc, test_acc, l2_penalty(param, wd)])[None]
+
+
+def _train_mode_metrics(model: MLP, data: Dataset) -> dict[str, float]:
+    """Training loss and accuracy of a BatchNorm model in train mode: each layer normalised with the
+    training set's own statistics (as during training), instead of the running averages eval mode uses."""
+    logits = forward(model, data.X_train)[0]
+    return {"train_loss": F.cross_entropy(logits, data.y_train).item(),
+            "train_acc": (logits.argmax(1) == data.y_train).to(logits.dtype).mean().item()}

@@ -6,7 +6,7 @@ numbers instead of per-depth sort lists and legends, fixed heights, no epoch in 
 ships only Arrow tables built from numpy columns, and Streamlit's frontend then swaps the data
 inside the existing Vega view instead of building a new one (tests/test_browser.py checks that the
 view survives a rerun). Every chart has a title, axis titles with units, tooltips, and log scales
-where gradients span decades; all draw on canvas.
+where gradients span decades; all but SVG_KINDS draw on canvas.
 
     draw(container, "grad_flow", grad_lines=frames.grad_lines(run))
 """
@@ -22,6 +22,7 @@ import pyarrow as pa
 from dashboard import raster
 
 HEIGHT = 280
+ZERO_BAND = 36                  # pixels at the bottom of a log chart for its "= 0" band
 # Log axes: the domain is widened to whole powers of ten, and ticks, grid lines and labels sit on
 # powers of ten only (1e-8, 1e-6, ... when crowded, every other one), so the labels read evenly.
 LOG_SCALE = alt.Scale(type="log", nice=True)
@@ -41,31 +42,73 @@ def _layer_tooltip(value: str, title: str, fmt: str = ".3e") -> list:
             alt.Tooltip(f"{value}:Q", title=title, format=fmt)]
 
 
+ZERO_COLOR = "#9e9e9e"          # exact zeros: grey, outside every colour scheme used here
+
+
+def _zero_band(dataset: str, color: alt.Color, by: str, who: alt.Tooltip):
+    """The "= 0" band along the bottom of a log chart: a cell wherever the value is exactly 0 (a log
+    scale cannot draw it), one row per layer (or run). It shares the chart's x axis, so the epoch
+    axis spans the whole run, and takes the bottom ZERO_BAND pixels, which the log scale leaves free."""
+    return alt.Chart(alt.NamedData(dataset)).mark_rect(opacity=0.85).encode(
+        x=alt.X("e0:Q"), x2="e1:Q",
+        y=alt.Y(by, title="= 0", scale=alt.Scale(range=[{"expr": "height"}, {"expr": f"height - {ZERO_BAND}"}],
+                                                 paddingInner=0.1),
+                axis=alt.Axis(labels=False, ticks=False, domain=False, grid=False, orient="left", titleAngle=0,
+                              titleAlign="right", titleBaseline="middle",
+                              titleY={"expr": f"height - {ZERO_BAND / 2}"})),
+        color=color,
+        tooltip=[who, alt.Tooltip("epoch:Q", title="Epoch"), alt.Tooltip("zero:N", title="Value")],
+    ).transform_calculate(e0="datum.epoch - 0.5", e1="datum.epoch + 0.5", zero="'exactly 0'")
+
+
+def _with_zero_band(chart, band, title: str):
+    """A log chart over its "= 0" band: one x scale, separate y scales and axes."""
+    return alt.layer(chart, band, height=HEIGHT,
+                     title=alt.Title(title, subtitle="band at the bottom: exactly 0", subtitleColor="#666")
+                     ).resolve_scale(y="independent").resolve_axis(y="independent")
+
+
+# a log y scale that leaves the bottom ZERO_BAND pixels (and a gap) to the "= 0" band
+BANDED_LOG_SCALE = alt.Scale(type="log", nice=True, range=[{"expr": f"height - {ZERO_BAND + 10}"}, 0])
+
+
 def _grad_flow():
-    return alt.Chart(alt.NamedData("grad_lines"), title="Gradient flow: mean |dL/dW| per layer",
-                     height=HEIGHT).mark_line(point=POINT, strokeWidth=1.5).encode(
-        x=EPOCH_X,
-        y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=LOG_SCALE, axis=LOG_AXIS),
+    lines = alt.Chart(alt.NamedData("grad_lines")).mark_line(point=POINT, strokeWidth=1.5).encode(
+        x=EPOCH_X, y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=BANDED_LOG_SCALE, axis=LOG_AXIS),
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("grad", "Mean |dL/dW|"))
+    band = _zero_band("grad_zero", LAYER_COLOR, "layer:O", alt.Tooltip("layer_name:N", title="Layer"))
+    return _with_zero_band(lines, band, "Gradient flow: mean |dL/dW| per layer")
 
 
 def _heatmap(name: str, title: str = "Gradient norm ‖dL/dW‖, layer × epoch"):
-    chart = alt.Chart(alt.NamedData(name), title=title, height=HEIGHT)
-    return chart.mark_rect().encode(
-        x=alt.X("epoch:O", title="Epoch", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
-        y=alt.Y("layer_name:O", title="Layer (1 = input side)", sort=BY_LAYER, axis=alt.Axis(labelOverlap=True)),
-        color=alt.Color("grad_norm:Q", title="‖dL/dW‖", scale=alt.Scale(type="log", scheme="inferno"),
-                        legend=alt.Legend(format=".0e")),
-        tooltip=_layer_tooltip("grad_norm", "‖dL/dW‖"))
+    """Positive norms on a log colour scale, exact zeros grey, and two invisible cells that carry
+    the colour domain (the smallest and largest norm of the pair a learner compares)."""
+    x = alt.X("epoch:O", title="Epoch", axis=alt.Axis(labelOverlap=True, labelAngle=0))
+    y = alt.Y("layer_name:O", title="Layer (1 = input side)", sort=BY_LAYER, axis=alt.Axis(labelOverlap=True))
+    color = alt.Color("grad_norm:Q", title="‖dL/dW‖", scale=alt.Scale(type="log", scheme="inferno"),
+                      legend=alt.Legend(format=".0e"))
+    cells = alt.Chart(alt.NamedData(name)).mark_rect().encode(
+        x=x, y=y, color=color, tooltip=_layer_tooltip("grad_norm", "‖dL/dW‖"))
+    zeros = alt.Chart(alt.NamedData(f"{name}_zero")).mark_rect(color=ZERO_COLOR).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("epoch:Q", title="Epoch"),
+                           alt.Tooltip("zero:N", title="‖dL/dW‖")]).transform_calculate(zero="'exactly 0'")
+    domain = alt.Chart(alt.NamedData(f"{name}_domain")).mark_rect(opacity=0).encode(x=x, y=y, color=color)
+    return alt.layer(cells, zeros, domain, height=HEIGHT,
+                     title=alt.Title(title, subtitle="grey: exactly 0", subtitleColor="#666"))
+
+
+# colours by the splits' sorted order (test, train, train + L2 penalty); no fixed domain, so a legend
+# lists only the splits a run has
+SPLIT_COLORS = alt.Scale(range=["#ff7f0e", "#1f77b4", "#7f7f7f"])
 
 
 def _curve(metric: str):
     y = (alt.Y("value:Q", title="Loss (nats)") if metric == "loss" else
          alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1])))
-    return alt.Chart(alt.NamedData("curve"), title="Loss" if metric == "loss" else "Accuracy",
-                     height=HEIGHT - 40).mark_line().encode(
+    title = "Loss (cross-entropy)" if metric == "loss" else "Accuracy"
+    return alt.Chart(alt.NamedData("curve"), title=title, height=HEIGHT - 40).mark_line().encode(
         x=EPOCH_X, y=y,
-        color=alt.Color("split:N", title="Split", scale=alt.Scale(domain=["train", "test"])),
+        color=alt.Color("split:N", title="Split", scale=SPLIT_COLORS),
         tooltip=[alt.Tooltip("split:N", title="Split"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("value:Q", title=metric, format=".4f")])
 
@@ -76,14 +119,15 @@ def _update_ratio():
         y=alt.Y("ratio:Q", title="‖ΔW‖ / ‖W‖ per step (log)", scale=LOG_SCALE, axis=LOG_AXIS),
         color=LAYER_COLOR, detail="layer_name:N", tooltip=_layer_tooltip("ratio", "update / weight", ".2e"))
     guide = alt.Chart().mark_rule(strokeDash=[6, 4], color="gray").encode(y=alt.datum(1e-3))
-    return alt.layer(lines, guide, title="Update-to-weight ratio (the dashed line is the 1e-3 rule of thumb)",
-                     height=HEIGHT)
+    return alt.layer(lines, guide, height=HEIGHT, title=alt.Title(
+        "Update-to-weight ratio", subtitle="dashed: the 1e-3 rule of thumb", subtitleColor="#666"))
 
 
 SURFACE_COLOR = alt.Color("p:Q", title="P(class 1)",
                           scale=alt.Scale(domain=[0, 0.5, 1], range=raster.LEGEND_RANGE))
-X0, X1 = alt.X("x:Q", title="x₀ (input 1)", scale=alt.Scale(zero=False, nice=False)), \
-    alt.Y("y:Q", title="x₁ (input 2)", scale=alt.Scale(zero=False, nice=False))
+PLANE_X = alt.X("x:Q", title="x₁ (input 1)", scale=alt.Scale(zero=False, nice=False))
+PLANE_Y = alt.Y("y:Q", title="x₂ (input 2)", scale=alt.Scale(zero=False, nice=False))
+SQUARE = 340                    # the clickable plane: a square domain, drawn square at any width
 
 
 def _points_layer():
@@ -91,7 +135,7 @@ def _points_layer():
         filled=True, size=40, stroke="white", strokeWidth=0.8, opacity=1).encode(
         x="x:Q", y="y:Q", shape=alt.Shape("label:N", title="Class", scale=alt.Scale(domain=["0", "1"])),
         fill=alt.Fill("label:N", scale=alt.Scale(domain=["0", "1"], range=list(raster.CLASS_COLORS)), legend=None),
-        tooltip=[alt.Tooltip("x:Q", title="x₀", format=".2f"), alt.Tooltip("y:Q", title="x₁", format=".2f"),
+        tooltip=[alt.Tooltip("x:Q", title="x₁", format=".2f"), alt.Tooltip("y:Q", title="x₂", format=".2f"),
                  alt.Tooltip("label:N", title="Class")])
 
 
@@ -99,7 +143,7 @@ def _surface():
     """The model's P(class 1) over the plane as one smoothly scaled image (dashboard/raster.py),
     the points on top, and a colour legend for P."""
     image = alt.Chart(alt.NamedData("surface_image")).mark_image(aspect=False, smooth=True).encode(
-        x=X0, x2="x2", y=X1, y2="y2", url="url:N")
+        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", url="url:N")
     legend = alt.Chart(alt.Data(values=[{"p": 0.0}, {"p": 1.0}])).mark_point(opacity=0, size=0).encode(
         color=SURFACE_COLOR)
     return alt.layer(image, legend, _points_layer(), title="Decision surface", height=HEIGHT + 40)
@@ -108,24 +152,33 @@ def _surface():
 def _surface_clickable():
     """The same plane as clickable cells (a click selects the cell's centre) for your own data."""
     heat = alt.Chart(alt.NamedData("surface_grid")).mark_rect().encode(
-        x=X0, x2="x2", y=X1, y2="y2", color=SURFACE_COLOR,
-        tooltip=[alt.Tooltip("cx:Q", title="x₀", format=".2f"), alt.Tooltip("cy:Q", title="x₁", format=".2f"),
+        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", color=SURFACE_COLOR,
+        tooltip=[alt.Tooltip("cx:Q", title="x₁", format=".2f"), alt.Tooltip("cy:Q", title="x₂", format=".2f"),
                  alt.Tooltip("p:Q", title="P(class 1)", format=".3f")]
     ).add_params(alt.selection_point(name="add_point", on="click", fields=["cx", "cy"], clear=False, empty=False))
-    return alt.layer(heat, _points_layer(), title="Decision surface (click to add a point)", height=HEIGHT + 40)
+    return alt.layer(heat, _points_layer(), title="Decision surface (click to add a point)", height=SQUARE,
+                     width=SQUARE)
+
+
+# The histogram's axis: log10|g| from 1e-12 to 1e2 in half decades, with a bin for exact zeros set apart
+# on the left, one for everything below 1e-12 and one for 1e2 and above (frames.HIST_LO places them).
+HIST_TICKS = {-13.75: "0", -12.25: "<1e-12", **{v: f"1e{v}" for v in (-9, -6, -3, 0)}, 2.25: "≥1e2"}
 
 
 def _grad_distribution():
-    chart = alt.Chart(alt.NamedData("hist"), title="Gradient distribution per layer", height=HEIGHT - 40)
+    label = " : ".join(f"datum.value == {v} ? '{t}'" for v, t in HIST_TICKS.items()) + " : ''"
+    chart = alt.Chart(alt.NamedData("hist"), title=alt.Title(
+        "Gradient distribution per layer", subtitle="half-decade bins; exact 0, below 1e-12 and from 1e2 up apart",
+        subtitleColor="#666"), height=HEIGHT - 40)
     return chart.mark_rect().encode(
-        x=alt.X("lo:Q", title="log₁₀ |dL/dW|, half-decade bins (-12 includes exact zeros)",
-                scale=alt.Scale(domain=[-12, 2])),
+        x=alt.X("lo:Q", title="|dL/dW| (log scale)", scale=alt.Scale(domain=[-14.25, 2.75], nice=False, zero=False),
+                axis=alt.Axis(values=list(HIST_TICKS), labelExpr=label, labelOverlap=False, grid=False)),
         x2="hi",
         y=alt.Y("layer_name:O", title="Layer", sort=BY_LAYER, axis=alt.Axis(labelOverlap=True)),
-        color=alt.Color("share:Q", title="Share of entries", scale=alt.Scale(scheme="blues")),
-        tooltip=[alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("lo:Q", title="from log₁₀|g|"),
-                 alt.Tooltip("hi:Q", title="to log₁₀|g|"), alt.Tooltip("count:Q", title="Entries"),
-                 alt.Tooltip("share:Q", title="Share", format=".1%")])
+        color=alt.Color("share:Q", title="Share of entries", scale=alt.Scale(scheme="blues", domain=[0, 1]),
+                        legend=alt.Legend(format=".0%")),
+        tooltip=[alt.Tooltip("layer_name:N", title="Layer"), alt.Tooltip("bin:N", title="|dL/dW|"),
+                 alt.Tooltip("count:Q", title="Entries"), alt.Tooltip("share:Q", title="Share", format=".1%")])
 
 
 def _signal_at_init():
@@ -144,13 +197,14 @@ def _signal_at_init():
 
 
 def _mean_hidden_gradient():
-    return alt.Chart(alt.NamedData("mean_grad"), title="Mean gradient over all hidden layers",
-                     height=HEIGHT).mark_line(point=POINT).encode(
-        x=EPOCH_X,
-        y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=LOG_SCALE, axis=LOG_AXIS),
-        color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
+    run_color = alt.Color("run:N", title="Run", scale=RUN_COLORS)
+    lines = alt.Chart(alt.NamedData("mean_grad")).mark_line(point=POINT).encode(
+        x=EPOCH_X, y=alt.Y("grad:Q", title="Mean |dL/dW| (log)", scale=BANDED_LOG_SCALE, axis=LOG_AXIS),
+        color=run_color,
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("grad:Q", title="Mean |dL/dW|", format=".3e")])
+    band = _zero_band("mean_grad_zero", run_color, "run:N", alt.Tooltip("run:N", title="Run"))
+    return _with_zero_band(lines, band, "Mean gradient over all hidden layers")
 
 
 def _loss_both():
@@ -161,16 +215,20 @@ def _loss_both():
                  alt.Tooltip("loss:Q", title="Loss", format=".4f")])
 
 
-def _unit_health():
-    return alt.Chart(alt.NamedData("health"), height=HEIGHT - 60, width=300).mark_bar().encode(
+UNIT_HEALTH = {"saturated": ("Saturated units at the last epoch", "|u| in the flat zone", "Saturated (%)"),
+               "dead": ("Dead units at the last epoch", "ReLU output 0 for every training point", "Dead (%)")}
+
+
+def _unit_health(measure: str):
+    title, subtitle, axis = UNIT_HEALTH[measure]
+    return alt.Chart(alt.NamedData(f"health_{measure}"), height=HEIGHT - 60,
+                     title=alt.Title(title, subtitle=subtitle, subtitleColor="#666")).mark_bar().encode(
         x=alt.X("layer:O", title="Hidden layer", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
         xOffset="run:N",
-        y=alt.Y("share:Q", title="Share (%)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("share:Q", title=axis, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
-        column=alt.Column("measure:N", title=None),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("layer:O", title="Layer"),
-                 alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("share:Q", title="Share", format=".0%")]
-    ).properties(title="Saturated and dead units at the last epoch")
+                 alt.Tooltip("share:Q", title="Share", format=".0%")])
 
 
 def _depth_sweep():
@@ -192,7 +250,7 @@ def _depth_sweep():
 def _error_dots():
     return alt.Chart(alt.NamedData("errors"), title="Manual backward vs autograd, per parameter tensor",
                      height=alt.Step(24)).mark_point(filled=True, size=90).encode(
-        y=alt.Y("parameter:N", title="Parameter tensor", sort=None,
+        y=alt.Y("parameter:N", title="Parameter tensor", sort=alt.EncodingSortField(field="order", op="min"),
                 axis=alt.Axis(labelLimit=240, labelOverlap=False)),
         x=alt.X("shown:Q", title="Relative error (log; exact zeros at 1e-18)",
                 scale=alt.Scale(type="log", domain=[1e-18, 10]), axis=LOG_AXIS),
@@ -204,7 +262,8 @@ def _error_dots():
 
 
 def _fixes():
-    return alt.Chart(alt.NamedData("fixes"), title="Every fix, ranked: final training accuracy",
+    return alt.Chart(alt.NamedData("fixes"), title="Every fix in rank order (healthy and learned first): "
+                     "final training accuracy",
                      height=alt.Step(26)).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort=alt.EncodingSortField(field="rank", order="ascending"),
                 axis=alt.Axis(labelLimit=240)),                          # whole fix names
@@ -225,23 +284,29 @@ BUILDERS = {
     "loss": lambda: _curve("loss"), "acc": lambda: _curve("acc"), "update_ratio": _update_ratio,
     "surface": _surface, "surface_clickable": _surface_clickable,
     "grad_distribution": _grad_distribution, "signal_at_init": _signal_at_init,
-    "mean_hidden_gradient": _mean_hidden_gradient, "loss_both": _loss_both, "unit_health": _unit_health,
+    "mean_hidden_gradient": _mean_hidden_gradient, "loss_both": _loss_both,
+    "unit_saturated": lambda: _unit_health("saturated"), "unit_dead": lambda: _unit_health("dead"),
     "depth_sweep": _depth_sweep, "error_dots": _error_dots, "fixes": _fixes,
 }
+
+
+# Drawn as SVG: a chart of a few dozen marks whose labels are then text a browser (and a screen reader,
+# and a test) can read; every other chart draws on canvas, which is faster for many marks.
+SVG_KINDS = frozenset({"error_dots"})
 
 
 @cache
 def spec_text(kind: str) -> str:
     """The template's Vega-Lite JSON: built once by Altair (without its slow schema validation)."""
     spec = BUILDERS[kind]().to_dict(validate=False)
-    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
+    spec["usermeta"] = {"embedOptions": {"renderer": "svg" if kind in SVG_KINDS else "canvas"}}
     # y labels exactly at their ticks (the theme nudges the end labels inward, so a line at
     # accuracy 1.0 sat above the "1.0" label, as if it were more)
     spec.setdefault("config", {}).setdefault("axisY", {})["labelFlush"] = False
-    # no ARIA descriptions: Vega writes them only into SVG, and these charts draw on canvas, yet
-    # Vega-Lite would still build a description string for every mark item on every update
+    # ARIA descriptions only where they are drawn: Vega writes them into SVG alone, yet on a canvas
+    # chart Vega-Lite would still build a description string for every mark item on every update
     # (about a fifth of Vega's time per rerun on /flow, bench/browser_profile.py)
-    spec["config"]["aria"] = False
+    spec["config"]["aria"] = kind in SVG_KINDS
     return json.dumps(spec, sort_keys=True)
 
 

@@ -27,7 +27,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import astuple
 
 from backprop_core import jobs
-from backprop_core.config import TrainConfig, estimate_seconds
+from backprop_core.budget import estimate_seconds
+from backprop_core.config import TrainConfig
 
 Progress = Callable[[int, int], None] | None
 WORKERS = int(os.environ.get("BACKPROP_LAB_WORKERS", os.cpu_count() or 1))

@@ -14,12 +14,12 @@ from typing import Any
 import streamlit as st
 
 from backprop_core import codegen
+from backprop_core.budget import over_budget
 from backprop_core.config import (
     HAND_PARAMS,
     MAX_POINTS_TEXT,
     STREAMLIT_KEYS,
     Param,
-    over_budget,
     parse_one,
     shown,
     unknown_notice,
@@ -191,7 +191,7 @@ def show_verdict(diagnosis, prefix: str = "Verdict") -> None:
     """The diagnosis as an alert whose text starts with `<prefix>: <verdict>`."""
     text = diagnosis.titled(prefix)
     kind = {"healthy": st.success, "vanishing": st.warning, "saturated": st.warning,
-            "dead units": st.warning}.get(diagnosis.verdict, st.error)
+            "dead units": st.warning, "not learned": st.warning}.get(diagnosis.verdict, st.error)
     icon = {"healthy": ":material/check_circle:", "diverged": ":material/error:",
             "exploding": ":material/error:"}.get(diagnosis.verdict, ":material/warning:")
     kind(text, icon=icon)

@@ -88,7 +88,8 @@ def editor() -> tuple[list[Point], str | None]:
     st.subheader("Your data")
     text = controls.widget(PTS_PARAM)
     points, notices = parse_points(text)
-    controls.show_notices(notices + st.session_state.pop(NOTICE_KEY, []))
+    from_link = controls.raw_query().get(PTS_PARAM.key, [None])[-1] == text   # the page's notice named them
+    controls.show_notices(([] if from_link else notices) + st.session_state.pop(NOTICE_KEY, []))
     c1, c2, c3, c4 = st.columns([1.4, 1, 1, 1.6])
     c1.radio("Class of a clicked point", [0, 1], index=1, key="new_class", horizontal=True,
              help="Click a cell of the decision surface to add a point of this class at its centre.")
@@ -114,5 +115,5 @@ def clickable_surface(run, points: list[Point]) -> None:
         grid = frames.surface_grid(axis, axis, None)
     xy = np.array([(x1, x2) for x1, x2, _ in points], dtype=np.float64).reshape(-1, 2)
     pts = frames.surface_points(xy, np.array([c for _, _, c in points], dtype=np.int64))
-    charts.draw(st, "surface_clickable", surface_grid=grid, surface_points=pts, key=CLICK_KEY,
+    charts.draw(st, "surface_clickable", width="content", surface_grid=grid, surface_points=pts, key=CLICK_KEY,
                 on_select=_add_clicked, selection_mode="add_point")

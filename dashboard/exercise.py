@@ -39,10 +39,25 @@ def track_fix(fix: str) -> None:
     state["last_fix"] = fix
 
 
-def hides_relu_verdict(cfg: TrainConfig, fix: str) -> bool:
-    """While step 3 waits for a prediction about this network, the ReLU run's verdict stays hidden."""
-    state = _state()
-    return fix == "relu" and state["built"] == astuple(cfg) and state["prediction"] is None
+SHOWN_ANYWAY = "ex4_shown_anyway"
+
+
+def withholds_relu(cfg: TrainConfig) -> bool:
+    """Whether the page keeps this network's ReLU run out of sight (the comparison when the fix is
+    relu, its row among every fix ranked): step 3 asks the learner to predict it, so until they lock
+    in a prediction (or ask to see it anyway) nothing on the page may show it, for any deep sigmoid
+    or tanh network the exercise could be about."""
+    qualifies = cfg.depth >= MIN_DEPTH and cfg.act in SQUASHING
+    return qualifies and _state()["prediction"] is None and not st.session_state.get(SHOWN_ANYWAY, False)
+
+
+def withheld_notice() -> None:
+    """Where the ReLU run would be: why it is not, and a way to see it anyway."""
+    st.info("**Predict first.** Exercise 4 below asks whether switching this deep network to ReLU alone makes it "
+            "healthy. The ReLU run (its verdict and its lines in the charts) appears once you lock in a "
+            "prediction there.", icon=":material/visibility_off:")
+    st.button("Show the ReLU run now", key="ex4_show_anyway", icon=":material/visibility:",
+              on_click=lambda: st.session_state.update({SHOWN_ANYWAY: True}))
 
 
 def _build(cfg: TrainConfig) -> None:
@@ -119,7 +134,7 @@ def render(cfg: TrainConfig) -> None:
                          f"healthy and reaches at least {LEARNED_ACC:.0%} training accuracy.")
     if state["tried"] and not working:
         st.caption("Tried so far: " + ", ".join(f"`{f}`" for f in dict.fromkeys(state["tried"]))
-                   + ". None of them is healthy at 90% yet.")
+                   + f". None of them is healthy at {LEARNED_ACC:.0%} yet.")
     if working and read_ok and state["prediction"] is not None:
         st.success("Exercise 4 complete: " + ", ".join(working) + " brought the gradient back.",
                    icon=":material/celebration:")

@@ -1,13 +1,16 @@
 """The columns each chart template draws, built from a run's numpy arrays (no pandas on the hot path).
 
-Every function returns {column: array}; rows that a log scale cannot draw (zero, negative, NaN,
-inf) are dropped, and long runs are thinned to evenly spaced epochs (first and last kept).
+Every function returns {column: array} (or a pair of them, for charts with two datasets). A log
+scale cannot draw 0, so exact zeros go to a dataset of their own, which the chart draws in a marked
+"= 0" band or colour; NaN and inf are dropped. Long runs are thinned to evenly spaced epochs (first
+and last kept).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from backprop_core.results import HIST_EDGES, METRIC_COLUMNS, STAT_COLUMNS, RunResult
+from backprop_core.activations import SATURATION_Z
+from backprop_core.results import HALF_DECADES, METRIC_COLUMNS, STAT_COLUMNS, RunResult, hist_bin_labels
 from dashboard import raster
 
 MAX_EPOCHS_LINES = 100
@@ -26,39 +29,56 @@ def _names(run: RunResult) -> np.ndarray:
     return np.array(run.layer_names, dtype=object)
 
 
-def per_layer(run: RunResult, stat: str, limit: int, name: str, hidden_only: bool = False) -> dict:
-    """epoch, layer, layer_name and one statistic for every (epoch, layer), positive values only."""
+def per_layer(run: RunResult, stat: str, limit: int, name: str) -> tuple[dict, dict]:
+    """(positive, zero): epoch, layer, layer_name and one statistic for every (epoch, layer) where it
+    is positive, and epoch, layer, layer_name where it is exactly 0."""
     epochs = _keep_epochs(len(run.stats), limit)
-    L = run.depth if hidden_only else run.depth + 1
+    L = run.depth + 1
     values = run.stats[epochs][:, :L, STAT_COLUMNS.index(stat)]
     epoch = np.repeat(epochs, L)
     layer = np.tile(np.arange(1, L + 1), len(epochs))
     names = np.tile(_names(run)[:L], len(epochs))
     v = values.reshape(-1)
-    ok = np.isfinite(v) & (v > 0)
-    return {"epoch": epoch[ok], "layer": layer[ok], "layer_name": names[ok].tolist(), name: v[ok]}
+    ok, zero = np.isfinite(v) & (v > 0), v == 0
+    return ({"epoch": epoch[ok], "layer": layer[ok], "layer_name": names[ok].tolist(), name: v[ok]},
+            {"epoch": epoch[zero], "layer": layer[zero], "layer_name": names[zero].tolist()})
 
 
-def grad_lines(run: RunResult) -> dict:
+def grad_lines(run: RunResult) -> tuple[dict, dict]:
     return per_layer(run, "grad_mean_abs", MAX_EPOCHS_LINES, "grad")
 
 
-def heat(run: RunResult) -> dict:
+def heat(run: RunResult) -> tuple[dict, dict]:
     return per_layer(run, "grad_norm", MAX_EPOCHS_HEAT, "grad_norm")
 
 
+def heat_domain(heats: list[dict]) -> dict:
+    """Two rows carrying the smallest and largest positive ‖dL/dW‖ of every heatmap of a pair, at a
+    cell each heatmap has (epoch 0, layer 1): drawn invisibly, they give the pair one colour scale."""
+    values = np.concatenate([h["grad_norm"] for h in heats]) if heats else np.zeros(0)
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (1.0, 1.0)
+    return {"epoch": np.array([0, 0]), "layer_name": ["1", "1"], "grad_norm": np.array([lo, hi])}
+
+
 def update_lines(run: RunResult) -> dict:
-    return per_layer(run, "update_ratio", MAX_EPOCHS_LINES, "ratio")
+    return per_layer(run, "update_ratio", MAX_EPOCHS_LINES, "ratio")[0]
+
+
+PENALISED = "train + L2 penalty"          # what the optimiser minimises when weight decay is on
 
 
 def curve(run: RunResult, metric: str) -> dict:
-    """epoch, split (train/test), value of the loss or the accuracy after each epoch."""
+    """epoch, split, value of the loss or the accuracy after each epoch: train and test, and with weight
+    decay the training loss plus its L2 penalty (the objective the optimiser actually minimises)."""
     m = run.metrics
     keep = _keep_epochs(len(m), MAX_EPOCHS_CURVES)
     keep = keep[np.isfinite(m[keep, 0])]
+    col = METRIC_COLUMNS.index
+    series = {part: m[keep, col(f"{part}_{metric}")] for part in ("train", "test")}
+    if metric == "loss" and run.config.wd > 0:
+        series[PENALISED] = m[keep, col("train_loss")] + m[keep, col("l2_penalty")]
     epoch, split, value = [], [], []
-    for part in ("train", "test"):
-        v = m[keep, METRIC_COLUMNS.index(f"{part}_{metric}")]
+    for part, v in series.items():
         ok = np.isfinite(v)
         epoch.append(keep[ok])
         value.append(v[ok])
@@ -89,8 +109,17 @@ def surface_points(X: np.ndarray, y: np.ndarray, limit: int = 300) -> dict:
             "label": [str(int(c)) for c in y[::step]]}
 
 
+# Where each histogram bin sits on the chart's log10 |g| axis: the half decades at their own place,
+# "below 1e-12" half a decade wide just left of them, "exactly 0" apart after a gap, "1e2 and above"
+# just right of them (charts.HIST_TICKS labels the special ones).
+HIST_LO = np.concatenate([[-14.0, -12.5], HALF_DECADES[:-1], [HALF_DECADES[-1]]])
+HIST_HI = HIST_LO + 0.5
+HIST_LABELS = hist_bin_labels()
+
+
 def hist(run: RunResult, epoch: int) -> dict:
-    """layer, layer_name, bin edges, count and share of each layer's gradient entries per bin."""
+    """layer, layer_name, bin (in words), its place on the axis, count and share of each layer's
+    gradient entries per bin."""
     counts = run.grad_hist[run.hist_epoch(epoch)]
     L, bins = counts.shape
     totals = counts.sum(1, keepdims=True)
@@ -99,7 +128,8 @@ def hist(run: RunResult, epoch: int) -> dict:
     ok = c > 0
     return {"layer": np.repeat(np.arange(1, L + 1), bins)[ok],
             "layer_name": np.repeat(_names(run), bins)[ok].tolist(),
-            "lo": np.tile(HIST_EDGES[:-1], L)[ok], "hi": np.tile(HIST_EDGES[1:], L)[ok],
+            "bin": np.tile(np.array(HIST_LABELS, dtype=object), L)[ok].tolist(),
+            "lo": np.tile(HIST_LO, L)[ok], "hi": np.tile(HIST_HI, L)[ok],
             "count": c[ok].astype(np.int64), "share": share.reshape(-1)[ok]}
 
 
@@ -136,14 +166,15 @@ def _by_run(runs: dict[str, RunResult], build) -> dict:
     return out
 
 
-def mean_hidden_gradient(runs: dict[str, RunResult]) -> dict:
-    """run, epoch, grad: mean over the hidden layers of mean|dL/dW| (the seed's Demo 4 chart)."""
-    def build(name, run):
+def mean_hidden_gradient(runs: dict[str, RunResult]) -> tuple[dict, dict]:
+    """(positive, zero): run, epoch, grad: mean over the hidden layers of mean|dL/dW| (the seed's
+    Demo 4 chart), and run, epoch where it is exactly 0."""
+    def build(name, run, zero):
         epochs = _keep_epochs(len(run.stats), MAX_EPOCHS_LINES)
         g = run.stats[epochs][:, :run.depth, STAT_COLUMNS.index("grad_mean_abs")].mean(1)
-        ok = np.isfinite(g) & (g > 0)
-        return {"run": [name] * int(ok.sum()), "epoch": epochs[ok], "grad": g[ok]}
-    return _by_run(runs, build)
+        ok = (g == 0) if zero else (np.isfinite(g) & (g > 0))
+        return {"run": [name] * int(ok.sum()), "epoch": epochs[ok]} | ({} if zero else {"grad": g[ok]})
+    return (_by_run(runs, lambda n, r: build(n, r, False)), _by_run(runs, lambda n, r: build(n, r, True)))
 
 
 def losses(runs: dict[str, RunResult]) -> dict:
@@ -156,20 +187,18 @@ def losses(runs: dict[str, RunResult]) -> dict:
     return _by_run(runs, build)
 
 
-HEALTH_LABELS = {"saturated": "saturated: |u| in a flat zone (sigmoid/tanh)",
-                 "dead": "dead: ReLU output 0 for every training point"}
+def unit_health(runs: dict[str, RunResult], measure: str) -> dict | None:
+    """run, layer, share: the share of "saturated" or "dead" units per hidden layer at each run's last
+    recorded epoch, for the runs whose activation can have them (None when none can)."""
+    can = {"saturated": lambda act: act in SATURATION_Z, "dead": lambda act: act == "relu"}[measure]
+    runs = {name: run for name, run in runs.items() if can(run.config.act) and len(run.stats)}
+    if not runs:
+        return None
 
-
-def unit_health(runs: dict[str, RunResult]) -> dict:
-    """run, layer, measure, share: saturated and dead units at each run's last recorded epoch."""
     def build(name, run):
-        D = run.depth
-        last = run.stats[-1, :D] if len(run.stats) else np.full((D, len(STAT_COLUMNS)), np.nan)
-        shares = np.concatenate([last[:, STAT_COLUMNS.index(m)] for m in HEALTH_LABELS])
-        ok = np.isfinite(shares)
-        measures = sum(([label] * D for label in HEALTH_LABELS.values()), [])
-        return {"run": [name] * int(ok.sum()), "layer": np.tile(np.arange(1, D + 1), 2)[ok],
-                "measure": [m for m, k in zip(measures, ok, strict=True) if k], "share": shares[ok]}
+        share = run.stats[-1, :run.depth, STAT_COLUMNS.index(measure)]
+        ok = np.isfinite(share)
+        return {"run": [name] * int(ok.sum()), "layer": np.arange(1, run.depth + 1)[ok], "share": share[ok]}
     return _by_run(runs, build)
 
 
@@ -182,7 +211,8 @@ def sweep(df) -> dict:
 
 
 def errors(tensors) -> dict:
-    """parameter, value, shown (clipped at 1e-18 for the log axis), check: one dot per tensor."""
+    """parameter, order, value, shown (clipped at 1e-18 for the log axis), check: one dot per tensor, in
+    the model's order (the chart sorts by `order`: a reused Vega view keeps no stale order)."""
     v = tensors.rel_err.to_numpy(np.float64)
-    return {"parameter": tensors.parameter.tolist(), "value": v, "shown": np.clip(v, 1e-18, None),
-            "check": ["pass" if ok else "FAIL" for ok in tensors["pass"]]}
+    return {"parameter": tensors.parameter.tolist(), "order": np.arange(len(v)), "value": v,
+            "shown": np.clip(v, 1e-18, None), "check": ["pass" if ok else "FAIL" for ok in tensors["pass"]]}

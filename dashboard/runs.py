@@ -76,14 +76,43 @@ def _guess_next(cfgs: tuple[TrainConfig, ...]) -> None:
         compute.GUESSES.add(guesses + [twin_of(g) for g in guesses])
 
 
+def _moved(label: str, ours: str, twin: str) -> str:
+    """One line of the rounding notice: what float32 shows instead."""
+    if label != "Verdict":
+        return f"{label.lower()} {twin} (here {ours})"
+    ours_word, twin_word = ours.split(". ")[0], twin.split(". ")[0]
+    if ours_word == twin_word:
+        return "the same verdict with other numbers in its evidence"
+    return f"“{twin_word}” (here “{ours_word}”)"
+
+
 def show_rounding(run: PageRun, name: str = "This run") -> None:
     """A notice when the run's readout depends on rounding (nothing otherwise)."""
     if not run.rounding:
         return
-    lines = "; ".join(f"{label.lower()} {twin} (here {ours})" if label != "Verdict" else
-                      f"“{twin.split('. ')[0]}” (here “{ours.split('. ')[0]}”)"
-                      for label, (ours, twin) in run.rounding.items())
+    lines = "; ".join(_moved(label, ours, twin) for label, (ours, twin) in run.rounding.items())
     st.warning(f"**Sensitive to rounding.** Pages compute in float64 (about 16 digits). In float32, PyTorch's "
                f"default (about 7 digits), {name.lower()} shows {lines}. Rounding errors grow during this run until "
                "they reach the digits shown, so those digits may differ on another CPU too.",
                icon=":material/blur_on:")
+
+
+def show_modes(run: PageRun, name: str = "this run") -> None:
+    """Which mode the metrics use (BatchNorm) and what the optimiser minimises (weight decay)."""
+    lines = run.readout
+    if run.result.train_mode is not None:
+        text = (f"**BatchNorm has two modes.** The metrics, curves and verdict of {name} use eval mode: each layer "
+                "normalises with the running averages of mean and variance kept during training, as a deployed "
+                "network does. In train mode, normalising with the training set's own statistics as during "
+                f"training, its final training loss is {lines['Train loss with batch statistics']} and accuracy "
+                f"{lines['Train accuracy with batch statistics']} (eval mode: {lines['Train loss']}, "
+                f"{lines['Train accuracy']}).")
+        if readout.modes_differ(run.result):
+            st.warning(text + " The two differ much: the running averages lag behind the weights.",
+                       icon=":material/compare_arrows:")
+        else:
+            st.caption(text)
+    if run.config.wd > 0:
+        st.caption(f"**Weight decay.** The training loss shown is the cross-entropy alone. With weight decay the "
+                   f"optimiser minimises the cross-entropy plus the L2 penalty wd/2 · ‖θ‖² (the grey curve): at the "
+                   f"end {lines['Train loss']} + {lines['L2 penalty']} = {lines['Train loss + L2 penalty']}.")

@@ -21,3 +21,28 @@ def autograd_first_step(cfg: TrainConfig):
     loss = F.cross_entropy(model(data.X_train), data.y_train)
     loss.backward()
     return model, data, loss, zs
+
+
+def autograd_training(cfg: TrainConfig):
+    """The run of a full-batch `cfg`, by plain autograd and torch.optim in float64 (weights drawn as the
+    project draws them): (model, data, dead), dead[e, l] being the share of hidden layer l's units
+    whose input is <= 0 for every training point at the first step of epoch e."""
+    assert cfg.batch <= 0 or cfg.batch >= cfg.n, "full batch only"
+    data = make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed)
+    X = data.X_train.double()
+    model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed, dtype=torch.float64)
+    opt = (torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.wd) if cfg.opt == "adam" else
+           torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.wd,
+                           momentum=0.9 if cfg.opt == "momentum" else 0.0))
+    zs: list[torch.Tensor] = []
+    for block in model.hidden:
+        (block.norm or block.linear).register_forward_hook(lambda m, i, z: zs.append(z.detach()))
+    dead = []
+    for _ in range(cfg.epochs):
+        zs.clear()
+        loss = F.cross_entropy(model(X), data.y_train)
+        dead.append([(z <= 0).all(0).double().mean().item() for z in zs])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model, data, torch.tensor(dead, dtype=torch.float64)

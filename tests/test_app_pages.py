@@ -35,14 +35,31 @@ def test_home_links_every_page_and_preset():
     assert {"Seed demo", "Exercise 1", "Seed demo 4", "A dying 10-layer sigmoid net"} <= labels
 
 
-def test_hand_defaults_show_the_seed_numbers():
+GRADIENTS = ("-0.316850", "-0.271585", "0.226321", "-0.633699", "0.452642")      # the seed's dL/dW entries
+
+
+def test_hand_asks_for_the_gradients_before_it_shows_them():
+    """The page asks the learner to predict the backward pass: by default it shows the forward pass
+    (loss 0.602653) and no gradient anywhere, text or graph; revealing the solutions shows them all."""
     at = open_page("hand")
-    t = texts(at)
-    for number in ("0.602653", "-0.316850", "-0.271585", "0.226321", "-0.633699", "0.452642"):
-        assert number in t
+    t, dot = texts(at), at.get("graphviz_chart")[0].proto.spec
+    assert "0.602653" in t and "0.5474" in dot                               # forward: loss, y_pred
+    assert not any(g in t for g in GRADIENTS) and "∇ -0.3168" not in dot and dot.count("∇ ?") == 13
     assert at.number_input(key="x1").value == 1.0 and at.number_input(key="w1_21").value == 0.3
-    assert len(at.get("graphviz_chart")) == 1
-    assert "0.547358" in at.get("graphviz_chart")[0].proto.spec
+    revealed = open_page("hand", {"reveal": "true"})
+    t, dot = texts(revealed), revealed.get("graphviz_chart")[0].proto.spec
+    assert all(g in t for g in GRADIENTS) and "∇ -0.3168" in dot and "?" not in dot
+
+
+def test_the_walk_reveals_a_factor_only_once_it_reaches_it():
+    at = open_page("hand", {"step": "9"})               # dL/dŷ and dŷ/dz2 computed, dL/dz2 not yet
+    t = texts(at)
+    assert "0.247757" in t                               # dŷ/dz2 = ŷ (1 - ŷ), step 9
+    assert "-0.452642" not in t                          # dL/dz2 = ŷ - y, step 10
+    assert not any(g in t for g in GRADIENTS if g != "0.452642")      # (0.452642 is also 1 - ŷ, shown here)
+    assert "walk to step 10 of the graph" in t
+    done = texts(open_page("hand", {"step": "15"}))
+    assert all(g in done for g in GRADIENTS)
 
 
 def test_hand_url_restores_exercise_1():
@@ -187,6 +204,7 @@ def test_vanishing_defaults_compare_seed_demo_4_with_relu():
     at = open_page("vanishing")
     assert at.slider(key="depth").value == 6 and at.selectbox(key="act").value == "sigmoid"
     assert any(w.value.startswith("Verdict: vanishing") for w in at.warning)
+    at.button(key="ex4_show_anyway").click().run()               # Exercise 4 withholds the ReLU run at first
     assert any(s.value.startswith("Verdict with relu: healthy") for s in at.success)
     assert len(charts(at)) >= 7
 
@@ -242,7 +260,7 @@ def test_exercise_4_is_done_by_the_learner_step_by_step():
     assert ticks(at) == 2
     at.selectbox(key="fix").set_value("relu").run()               # before predicting: verdict hidden
     assert not any(s.value.startswith("Verdict with relu") for s in at.success)
-    assert "hidden until you lock in your prediction" in texts(at)
+    assert "appears once you lock in a prediction" in texts(at)
     at.radio(key="ex4_relu").set_value("no, ReLU alone is not enough").run()
     at.button(key="ex4_lock").click().run()
     relu = diagnose(train(TrainConfig.preset("seed demo 4", act="relu")))
@@ -254,8 +272,24 @@ def test_exercise_4_is_done_by_the_learner_step_by_step():
     assert exceptions(at) == []
 
 
+def test_the_default_view_does_not_answer_exercise_4_before_the_learner_predicts():
+    """Seed demo 4 with the ReLU fix is the exercise's question: the ReLU run's verdict, its heatmap and
+    its lines stay out of sight until a prediction is locked in (or the learner asks to see them)."""
+    at = open_page("vanishing")
+    assert not any(e.value.startswith("Verdict with relu") for kind in ("success", "warning", "error")
+                   for e in at.get(kind))
+    assert "Predict first" in texts(at)
+    assert all(row["run"] == "chosen" for c in charts(at) for name, rows in c["datasets"].items()
+               if name != "sweep" for row in rows if "run" in row)
+    assert not any("heat_fixed" in c["datasets"] for c in charts(at))
+    at.button(key="ex4_show_anyway").click().run()
+    assert any(e.value.startswith("Verdict with relu: healthy") for e in at.success)
+    assert any("heat_fixed" in c["datasets"] for c in charts(at))
+
+
 def test_relu_alone_leaves_dead_units_at_depth_8():
     at = open_page("vanishing", {"depth": "8"})
+    at.button(key="ex4_show_anyway").click().run()
     assert "Verdict with relu: dead units" in texts(at)
     at.selectbox(key="fix").set_value("batchnorm").run()
     assert "Verdict with batchnorm: healthy" in texts(at)

@@ -56,8 +56,8 @@ def settle(pg, timeout=60_000):
     pg.wait_for_selector(IDLE, timeout=timeout)
 
 
-@pytest.mark.parametrize("path,charts", [("/", 0), ("/hand", 0), ("/autograd", 1), ("/flow", 6), ("/vanishing", 7),
-                                         ("/vanishing?rank=true", 8), ("/hand?step=9", 0)])
+@pytest.mark.parametrize("path,charts", [("/", 0), ("/hand", 0), ("/autograd", 1), ("/flow", 6), ("/vanishing", 6),
+                                         ("/vanishing?rank=true", 7), ("/hand?step=9", 0)])
 def test_page_renders_with_charts_drawn(server, page, path, charts):
     page.goto(server + path)
     settle(page)
@@ -193,3 +193,63 @@ def test_a_csv_upload_replaces_the_points(server, page, tmp_path):
     body = page.inner_text("body")
     assert "custom data, n = 4" in body and "CSV: dropped 1 point" in body
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+AXIS_LABELS = """() => {
+    const svg = document.querySelector('[data-testid="stVegaLiteChart"] svg.marks');
+    const labels = [...svg.querySelectorAll('.role-axis-label text')].filter(t => t.textContent.includes('.'));
+    return labels.map(t => [t.getBoundingClientRect().top, t.textContent]).sort((a, b) => a[0] - b[0])
+                 .map(x => x[1]);
+}"""
+
+
+def test_the_per_tensor_chart_keeps_the_model_order_after_the_depth_changes(server, page):
+    """Depth 4 -> 10 in deep mode: the reused Vega view used to keep its old order, listing out.weight
+    and out.bias between hidden.3 and hidden.4 (a fresh load was right). Tensors go in the model's order."""
+    page.goto(server + "/autograd")
+    settle(page)
+    slider = _slider(page, "Depth (deep mode)")
+    for _ in range(6):
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        settle(page)
+    page.wait_for_function("location.search.includes('deep_depth=10')", timeout=20_000)
+    page.wait_for_timeout(500)
+    labels = page.evaluate(AXIS_LABELS)
+    expected = [f"hidden.{i}.linear.{p}" for i in range(10) for p in ("weight", "bias")] + ["out.weight", "out.bias"]
+    assert labels == expected
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 420, "height": 2400})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_on_a_phone_the_graph_is_readable_and_nothing_is_wider_than_the_screen(server, phone):
+    phone.goto(server + "/hand?step=9")
+    settle(phone)
+    phone.wait_for_selector('[data-testid="stGraphVizChart"] svg', timeout=30_000)
+    sizes = phone.evaluate("""() => [...document.querySelectorAll('[data-testid="stGraphVizChart"] svg text')]
+                              .map(t => t.getBoundingClientRect().height)""")
+    assert sizes and min(sizes) >= 9.5, sizes                 # about 4 px before: labels shrank to the column
+    phone.screenshot(path=str(SHOTS / "hand-phone.png"), full_page=True)
+    phone.goto(server + "/vanishing")
+    settle(phone)
+    phone.wait_for_function("document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas').length >= 5",
+                            timeout=30_000)
+    widths = phone.evaluate("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas')]
+                               .map(c => c.getBoundingClientRect().right)""")
+    assert max(widths) <= 420, widths                        # the unit-health chart was 789 px wide
+    phone.screenshot(path=str(SHOTS / "vanishing-phone.png"), full_page=True)
+
+
+def test_the_plane_for_your_own_points_is_square(server, page):
+    page.goto(server + "/flow?data=custom&pts=-1:-1:0,1:1:1&epochs=5")
+    settle(page)
+    canvas = page.locator('.st-key-surface_click [data-testid="stVegaLiteChart"] canvas')
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    assert box["width"] < 600 and box["height"] > 300        # was 790 x 200 for a square domain

@@ -47,5 +47,5 @@ def test_charts_draw_on_canvas_without_per_item_aria_descriptions(kind):
     """Canvas output carries no per-item ARIA, so the templates switch Vega-Lite's descriptions off
     (it would otherwise build one string per mark item on every rerun)."""
     spec = json.loads(charts.spec_text(kind))
-    assert spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
-    assert spec["config"]["aria"] is False
+    assert spec["usermeta"]["embedOptions"]["renderer"] == ("svg" if kind in charts.SVG_KINDS else "canvas")
+    assert spec["config"]["aria"] is (kind in charts.SVG_KINDS)

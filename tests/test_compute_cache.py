@@ -123,7 +123,8 @@ def test_a_guess_is_computed_ahead_while_the_workers_are_idle(monkeypatch):
 def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
     """A guess never starts while a learner's job runs (it is dropped), a run estimated above
     GUESS_SECONDS is never guessed, and with fewer than two workers nothing is."""
-    from backprop_core.config import TrainConfig, estimate_seconds
+    from backprop_core.budget import estimate_seconds
+    from backprop_core.config import TrainConfig
     from dashboard import compute
 
     pool = _two_workers(monkeypatch)

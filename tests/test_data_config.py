@@ -7,6 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backprop_core.budget import estimate_seconds, over_budget
 from backprop_core.config import (
     FIXES,
     GENERATED_DATASETS,
@@ -15,9 +16,7 @@ from backprop_core.config import (
     TRAIN_PARAMS,
     TrainConfig,
     apply_fix,
-    estimate_seconds,
     next_guess,
-    over_budget,
     parse,
     parse_one,
     shown,

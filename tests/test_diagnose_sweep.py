@@ -23,18 +23,18 @@ DEMO4 = TrainConfig.preset("seed demo 4")
 def test_deep_sigmoid_vanishes(depth):
     d = diagnose(train(TrainConfig.preset("seed demo 4", depth=depth)))
     assert d.verdict == "vanishing" and d.ratio < 1e-2
-    assert d.headline.startswith("Verdict: vanishing.") and "Layer 1 receives" in d.headline
+    assert d.titled("Verdict").startswith("Verdict: vanishing.") and "Layer 1 receives" in d.titled("Verdict")
     assert [f.key for f in d.fixes][:2] == ["relu", "he"]
 
 
 def test_relu_he_depth_20_is_healthy():
     d = diagnose(train(TrainConfig.preset("seed demo 4", depth=20, act="relu", init="kaiming", lr=0.01)))
-    assert d.verdict == "healthy", d.headline
+    assert d.verdict == "healthy", d.titled("Verdict")
 
 
 def test_leaky_relu_he_depth_12_is_healthy():
     d = diagnose(train(TrainConfig.preset("seed demo 4", depth=12, act="leaky_relu", init="kaiming")))
-    assert d.verdict == "healthy", d.headline
+    assert d.verdict == "healthy", d.titled("Verdict")
 
 
 def test_huge_sgd_step_with_large_init_blows_up():
@@ -45,13 +45,13 @@ def test_huge_sgd_step_with_large_init_blows_up():
 
 def test_deep_relu_at_high_adam_rate_loses_its_units():
     d = diagnose(train(TrainConfig.preset("seed demo 4", depth=20, act="relu", init="kaiming")))
-    assert d.verdict == "dead units" and "output 0" in d.headline
+    assert d.verdict == "dead units" and "output 0" in d.titled("Verdict")
 
 
 def test_large_init_tanh_with_a_big_step_saturates_and_stalls():
     run = train(TrainConfig.preset("seed demo 4", depth=5, act="tanh", init="large", lr=0.5, data="xor"))
     d = diagnose(run)
-    assert d.verdict == "saturated" and "saturated" in d.headline
+    assert d.verdict == "saturated" and "saturated" in d.titled("Verdict")
     assert run.epoch_stats.train_acc.iloc[-1] < 0.9
 
 
@@ -94,7 +94,9 @@ THEORY_CASES = [("sigmoid", "default", 6), ("relu", "default", 10), ("tanh", "xa
 def test_theory_predicts_the_plotted_signal_within_1_5x(data_name, act, init, depth):
     """The dashed line and the solid line are the same quantity: the RMS per-sample signal dL_n/dz
     at every hidden layer. Over seeds 0-9 (geometric mean) the prediction is within 1.5x of the
-    measurement at every layer, while the signal itself spans up to several decades."""
+    measurement at every layer (worst measured: 1.31x), while the signal itself spans up to several
+    decades. A single seed, which is what the page draws, scatters further: within 4x here (worst
+    measured: 3.9x, 10-layer ReLU with PyTorch's default init). The README states exactly this."""
     data = make_dataset(data_name, 200, 0.0, 11)
     logs = []
     for seed in range(10):
@@ -104,6 +106,7 @@ def test_theory_predicts_the_plotted_signal_within_1_5x(data_name, act, init, de
     measured = np.exp(np.mean(logs, 0))
     predicted = signal_at_init(data.X_train, data.y_train, depth, 32, act, init).predicted
     assert np.all(np.abs(np.log(predicted / measured)) < math.log(1.5)), predicted / measured
+    assert np.all(np.abs(np.log(predicted)[None] - np.array(logs)) < math.log(4.0))
 
 
 def test_the_signal_really_is_what_the_theory_describes():

@@ -15,6 +15,7 @@ from backprop_core.config import (
     points_text,
 )
 from backprop_core.diagnose import diagnose, gradient_ratio
+from backprop_core.readout import number
 from backprop_core.results import final_metrics
 from backprop_core.training import train
 from dashboard import custom_data, fixes, graph
@@ -110,7 +111,7 @@ def test_hide_on_vanishing_can_fix_the_fix_and_reports_unknown_keys():
 
 # ---------------------------------------------------------------- every fix, ranked
 def test_ranking_puts_healthy_learners_first_then_accuracy():
-    rows = [{"fix": "a", "verdict": "healthy", "train_acc": 0.47, "train_loss": 0.6},
+    rows = [{"fix": "a", "verdict": "not learned", "train_acc": 0.47, "train_loss": 0.6},
             {"fix": "b", "verdict": "vanishing", "train_acc": 0.98, "train_loss": 0.2},
             {"fix": "c", "verdict": "healthy", "train_acc": 0.95, "train_loss": 0.1},
             {"fix": "d", "verdict": "diverged", "train_acc": math.nan, "train_loss": math.nan}]
@@ -120,6 +121,9 @@ def test_ranking_puts_healthy_learners_first_then_accuracy():
 def test_every_fix_ranked_on_the_page_matches_each_fixed_run():
     at = open_page("vanishing", {"rank": "true"})
     assert exceptions(at) == []
+    assert "relu" not in {b.key.removeprefix("rank_apply_") for b in at.button if b.key and b.key.startswith("rank_")}
+    at.button(key="ex4_show_anyway").click().run()                # Exercise 4 withholds the ReLU row at first
+    assert fixes.RANK_RULE in texts(at)
     cfg = TrainConfig.preset("seed demo 4")
     shown = [b.key.removeprefix("rank_apply_") for b in at.button if b.key and b.key.startswith("rank_apply_")]
     assert sorted(shown) == sorted(f for f in FIXES if apply_fix(cfg, f) != cfg)
@@ -129,8 +133,10 @@ def test_every_fix_ranked_on_the_page_matches_each_fixed_run():
         rows.append({"fix": f, "verdict": diagnose(run).verdict, "train_acc": final_metrics(run)["train_acc"],
                      "train_loss": final_metrics(run)["train_loss"], "ratio": gradient_ratio(run)})
     assert shown == [r["fix"] for r in fixes.rank(rows)]                        # best first
-    assert f"{rows[0]['ratio']:.2e}" in texts(at)
-    chart = next(c for c in at.get("vega_lite_chart") if "Every fix, ranked" in c.proto.spec)
+    table = at.dataframe[0].value
+    assert list(table["layer 1 / last |g| at init"])[0] == number(rows[0]["ratio"], 3)
+    assert list(table["rank"]) == list(range(1, len(shown) + 1))
+    chart = next(c for c in at.get("vega_lite_chart") if "Every fix in rank order" in c.proto.spec)
     assert chart is not None
     at.button(key=f"rank_apply_{shown[0]}").click().run()
     applied = apply_fix(cfg, shown[0])
@@ -155,10 +161,12 @@ def test_the_walk_computes_forward_node_by_node_then_every_chain_rule_factor():
     values, grads = hand.known_after(walk, 3)
     assert values == {"z1_0", "z1_1", "h0"} and grads == set()
     dot = graph.dot(r, x, W1, W2, 1.0, walk, 3)
-    assert '"h0" [label="h[1] = φ(z1)\\n0.700000' in dot and '"h1" [label="h[2] = φ(z1)\\n?' in dot
+    assert '"h0" [label="h[1]\\n0.7000' in dot and '"h1" [label="h[2]\\n?' in dot
     assert '"z1_0" -> "h0" [color=' in dot and '"z1_1" -> "h1";' in dot       # only the step's edge lit
-    final = graph.dot(r, x, W1, W2, 1.0, walk, 0)
-    assert "?" not in final and "-0.316850" in final
+    before = graph.dot(r, x, W1, W2, 1.0, walk, 0)               # before the walk: forward values, no gradient
+    assert "0.6027" in before and "-0.3168" not in before and before.count("∇ ?") == 13
+    final = graph.dot(r, x, W1, W2, 1.0, walk, 0, revealed=True)
+    assert "?" not in final and "∇ -0.3168" in final
 
 
 def test_step_control_lives_in_the_url_and_walks():
@@ -172,4 +180,4 @@ def test_step_control_lives_in_the_url_and_walks():
     at.button(key="step_prev").click().run()
     assert at.slider(key="step").value == 6
     dot = at.get("graphviz_chart")[0].proto.spec
-    assert "grad ?" in dot and "#fde68a" in dot
+    assert "∇ ?" in dot and "#fde68a" in dot

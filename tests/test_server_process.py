@@ -13,9 +13,9 @@ from servers import descendants, running, start, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_MODULES = ["dashboard.charts", "dashboard.compute", "dashboard.controls", "dashboard.custom_data",
-                  "dashboard.exercise", "dashboard.fixes", "dashboard.frames", "dashboard.graph", "dashboard.links", "dashboard.runs",
-                  "backprop_core.codegen", "backprop_core.diagnose", "backprop_core.hand", "backprop_core.jobs",
-                  "backprop_core.readout"]
+                  "dashboard.exercise", "dashboard.fixes", "dashboard.frames", "dashboard.graph", "dashboard.links",
+                  "dashboard.runs", "backprop_core.codegen", "backprop_core.diagnose", "backprop_core.hand",
+                  "backprop_core.jobs", "backprop_core.readout"]
 
 
 def test_every_module_the_pages_import_is_free_of_torch():

@@ -1,6 +1,7 @@
 """Gradient flow: train a network and watch the gradient that reaches every layer, epoch by epoch."""
 import streamlit as st
 
+from backprop_core import readout
 from backprop_core.config import PRESETS, PTS_PARAM, TrainConfig, page_train_params, points_text
 from dashboard import charts, controls, custom_data, frames, runs
 
@@ -39,16 +40,19 @@ controls.show_verdict(diagnosis)
 m = st.container(horizontal=True)
 for label in ("Status", "Train loss", "Train accuracy", "Test accuracy"):
     m.metric(label if not (cfg.custom and label == "Test accuracy") else "Test accuracy (= training points)",
-             shown.readout[label])
+             shown.readout[label], help=readout.STATUS_HELP if label == "Status" else None)
 runs.show_rounding(shown)
+runs.show_modes(shown)
 if not len(run.stats):
     st.info("Training diverged during its first epoch, before any gradient could be recorded: there is "
             "nothing to chart. Lower the learning rate or pick a smaller initialisation.", icon=":material/info:")
     st.stop()
 
 row = st.container(horizontal=True, gap="medium")
-charts.draw(row, "grad_flow", grad_lines=frames.grad_lines(run))
-charts.draw(row, "heatmap", heat=frames.heat(run))
+lines, zeros = frames.grad_lines(run)
+charts.draw(row, "grad_flow", grad_lines=lines, grad_zero=zeros)
+heat, heat_zero = frames.heat(run)
+charts.draw(row, "heatmap", heat=heat, heat_zero=heat_zero, heat_domain=frames.heat_domain([heat]))
 row = st.container(horizontal=True, gap="medium")
 charts.draw(row, "loss", curve=frames.curve(run, "loss"))
 charts.draw(row, "acc", curve=frames.curve(run, "acc"))
@@ -61,8 +65,8 @@ def scrub(run):
     epoch = controls.epoch_scrubber(sorted(run.surfaces))
     hist_epoch = run.hist_epoch(epoch)
     last = " (the last one recorded)." if hist_epoch != epoch else "."
-    st.caption(f"Left, the decision surface after {epoch} epoch{'s' if epoch != 1 else ''}; right, the gradients "
-               f"at the first step of epoch {hist_epoch}{last}")
+    st.caption(f"The decision surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at the "
+               f"first step of epoch {hist_epoch}{last}")
     row = st.container(horizontal=True, gap="medium")
     charts.draw(row, "surface", surface_image=frames.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
                 surface_points=frames.surface_points(run.X_train, run.y_train))
@@ -82,5 +86,8 @@ with st.expander("What the statistics mean"):
         "- **Update-to-weight ratio** ‖ΔW‖/‖W‖: how much one step changes a layer. Around 1e-3 is a "
         "common rule of thumb; far below, the layer barely learns; far above, it is thrashing.\n"
         "- **Gradient distribution**: the share of a layer's weight gradients in each half-decade of "
-        "magnitude (bins of 0.5 in log₁₀|g|, so two bins per power of ten).")
+        "magnitude (bins of 0.5 in log₁₀|g|, so two bins per power of ten), with exact zeros, everything "
+        "below 1e-12 and everything from 1e2 up in bins of their own.\n"
+        "- **Exact zeros** cannot sit on a log scale: the band marked = 0 under a line chart, and grey cells "
+        "in a heatmap, show where a gradient is exactly 0 (a dead unit passes none).")
 controls.code_for_view("flow", values | {"pts": cfg.pts})

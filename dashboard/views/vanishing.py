@@ -23,7 +23,7 @@ sweep_params = {p.key: p for p in SWEEP_PARAMS}
 notices = controls.prepare(params + (FIX_PARAM, RANK_PARAM, PTS_PARAM) + SWEEP_PARAMS, other_keys=(controls.HIDE_KEY,))
 hidden, hide_notices = controls.hidden_keys(params + (FIX_PARAM,))
 st.title("The vanishing-gradient debugger")
-st.markdown("The run you configure on the left, and beside it the same run (same seed, same data) "
+st.markdown("The run you configure in the sidebar, and beside it the same run (same seed, same data) "
             "with **one** fix applied. Gradients that vanish leave the first layers frozen at their "
             "random start; a good fix brings them back.")
 controls.show_notices(notices + hide_notices)
@@ -53,21 +53,24 @@ if cfg.custom:
 if problem:
     st.warning(problem, icon=":material/scatter_plot:")
     st.stop()
-pair = {"chosen": run, "fixed": run_f}
+relu_withheld = exercise.withholds_relu(cfg)      # Exercise 4 asks the learner to predict the ReLU run first
+withheld = relu_withheld and fix == "relu"
+pair = {"chosen": run} if withheld else {"chosen": run, "fixed": run_f}
 left, right = st.columns(2)
 with left:
     st.markdown(f"**Chosen run:** {cfg.summary()}")
     controls.show_verdict(diagnosis)
     runs.show_rounding(shown, "The chosen run")
+    runs.show_modes(shown, "the chosen run")
 with right:
     st.markdown(f"**With fix `{fix}`**: {FIX_LABELS[fix]}")
-    if exercise.hides_relu_verdict(cfg, fix):
-        st.info("The ReLU run's verdict is hidden until you lock in your prediction (Exercise 4, step 3, "
-                "below).", icon=":material/visibility_off:")
+    if withheld:
+        exercise.withheld_notice()
     else:
         controls.show_verdict(diagnosis_f, prefix=f"Verdict with {fix}")
         runs.show_rounding(shown_f, "The run with the fix")
-fixes.suggested(diagnosis, params)
+        runs.show_modes(shown_f, "the run with the fix")
+fixes.suggested(diagnosis, cfg, params, hidden)
 
 if not len(run.stats) or not len(run_f.stats):
     st.info("A run diverged during its first epoch, before any gradient could be recorded: there is nothing "
@@ -80,16 +83,25 @@ else:
     st.caption("The weight gradient of a layer is its backward signal times its input, averaged over the batch. "
                "The signal is what shrinks or grows from layer to layer: mean-field theory multiplies it by "
                "√(width · Var(w) · E[φ′(z)²]) at each step down, starting from the output error, for these very "
-               "inputs.")
+               "inputs. The dashed line predicts the average over random initialisations; the solid line is this "
+               "seed's one network, which scatters around it (averaged over ten seeds the two agree within 1.5×; "
+               "a single seed can be a few times off).")
     row = st.container(horizontal=True, gap="medium")
-    charts.draw(row, "heat_chosen", heat_chosen=frames.heat(run))
-    charts.draw(row, "heat_fixed", heat_fixed=frames.heat(run_f))
+    heats = {name: frames.heat(r) for name, r in pair.items()}
+    domain = frames.heat_domain([positive for positive, _ in heats.values()])     # one colour scale for both
+    for name, (heat, zero) in heats.items():
+        charts.draw(row, f"heat_{name}", **{f"heat_{name}": heat, f"heat_{name}_zero": zero,
+                                            f"heat_{name}_domain": domain})
     row = st.container(horizontal=True, gap="medium")
-    charts.draw(row, "mean_hidden_gradient", mean_grad=frames.mean_hidden_gradient(pair))
+    mean_grad, mean_zero = frames.mean_hidden_gradient(pair)
+    charts.draw(row, "mean_hidden_gradient", mean_grad=mean_grad, mean_grad_zero=mean_zero)
     charts.draw(row, "loss_both", loss_both=frames.losses(pair))
-    charts.draw(st, "unit_health", width="content", health=frames.unit_health(pair))
+    row = st.container(horizontal=True, gap="medium")
+    for measure in ("saturated", "dead"):
+        if (health := frames.unit_health(pair, measure)) is not None:
+            charts.draw(row, f"unit_{measure}", **{f"health_{measure}": health})
 
-fixes.ranked(cfg, params)
+fixes.ranked(cfg, params, hidden, withheld={"relu"} if relu_withheld else set())
 exercise.render(cfg)
 
 
