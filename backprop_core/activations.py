@@ -1,29 +1,61 @@
-"""Each activation phi and its derivative phi', side by side, in two flavours that must agree:
+"""Every activation in one record: phi and its derivative phi' side by side, as micrograd keeps an
+op's backward next to its forward, and everything else the project needs to know about it.
 
-- on Python floats, for the hand derivation: `scalar(name) -> (phi, dphi)`;
-- on tensors, for every model: `torch_fn(name)(z)` and `torch_grad(name, z, h)` with h = phi(z).
+Each section below defines the activation's functions, in two flavours that must agree:
+- on Python floats, for the hand derivation (`phi`, `dphi`; only where the hand page offers it);
+- on tensors, for every model (`phi_t(z)`, and `dphi_t(z, h)` with h = phi(z)).
+and then its `Activation` record: the Xavier/He gain, phi' in LaTeX, the zone where it saturates,
+whether its slope jumps at 0, its slope below 0 when it is piecewise linear (the mean-field theory
+then has closed forms), and whether the depth sweep draws it. A new activation is one more section
+and one more entry in ACTIVATIONS; the pages, the manual backward pass, the checks, the theory line,
+the depth sweep and the generated scripts all read it from here.
 
 Derivative conventions at kinks follow torch: relu'(0) = 0, leaky_relu'(0) = slope.
 
 This module never imports torch itself: the tensor functions use tensor methods and look up
 torch.nn.functional only when called. So the pages' server process, which never trains anything,
-can import the float flavour without loading torch.
+can import it without loading torch.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 LEAKY_SLOPE = 0.01
-HAND_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "linear")
-ALL_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "linear")
-# Where a squashing activation is flat: |u| > 4 for sigmoid (slope < 0.018, 7% of its peak),
-# |u| > 2 for tanh (slope < 0.071). Units there pass almost no gradient.
-SATURATION_Z = {"sigmoid": 4.0, "tanh": 2.0}
 
 
 def _F():
     from torch.nn import functional
     return functional
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    phi_t: Callable                         # phi on tensors, elementwise
+    dphi_t: Callable                        # phi'(z) on tensors, given z and h = phi(z)
+    gain: float                             # Xavier/He gain: keeps a layer's output variance
+    phi: Callable | None = None             # on floats (the hand page offers only these)
+    dphi: Callable | None = None
+    latex: str = ""                         # phi'(z_1) in LaTeX, for the hand page
+    flat_beyond: float | None = None        # |u| beyond which the slope is nearly 0 (saturation)
+    kinked: bool = False                    # the slope jumps at 0
+    curved: bool = False                    # phi' changes with z (|phi''| <= 1): exponentials or erf
+    negative_slope: float | None = None     # piecewise linear: slope below 0 (1 above)
+    in_sweep: bool = False                  # one of the depth sweep's curves
+
+    @property
+    def can_die(self) -> bool:
+        """A unit outputs exactly 0, with slope exactly 0, for every input below 0 (ReLU): it can die."""
+        return self.negative_slope == 0.0
+
+    def backward_t(self, da, z, h):
+        """dL/dz = dL/dh * phi'(z): the step every layer's backward pass takes through it."""
+        if self.name == "relu":             # da * 1[z > 0], as one fused kernel
+            from torch import ops
+            return ops.aten.threshold_backward(da, z, 0)
+        return da * self.dphi_t(z, h)
 
 
 # ---------------------------------------------------------------- relu
@@ -43,6 +75,10 @@ def relu_grad_t(z, h):
     return (z > 0).to(z.dtype)
 
 
+RELU = Activation("relu", relu_t, relu_grad_t, math.sqrt(2.0), relu, relu_grad, r"\mathbb{1}[z_1 > 0]",
+                  kinked=True, negative_slope=0.0, in_sweep=True)
+
+
 # ---------------------------------------------------------------- leaky relu
 def leaky_relu(z: float) -> float:
     return z if z > 0 else LEAKY_SLOPE * z
@@ -58,6 +94,11 @@ def leaky_relu_t(z):
 
 def leaky_relu_grad_t(z, h):
     return z.new_ones(()).where(z > 0, z.new_full((), LEAKY_SLOPE))
+
+
+LEAKY_RELU = Activation("leaky_relu", leaky_relu_t, leaky_relu_grad_t, math.sqrt(2.0 / (1 + LEAKY_SLOPE ** 2)),
+                        leaky_relu, leaky_relu_grad, r"\begin{cases}1 & z_1>0\\ 0.01 & z_1 \le 0\end{cases}",
+                        kinked=True, negative_slope=LEAKY_SLOPE, in_sweep=True)
 
 
 # ---------------------------------------------------------------- sigmoid
@@ -82,6 +123,11 @@ def sigmoid_grad_t(z, h):
     return h * (1 - h)
 
 
+# |u| > 4: slope < 0.018, 7% of its peak
+SIGMOID = Activation("sigmoid", sigmoid_t, sigmoid_grad_t, 1.0, sigmoid, sigmoid_grad,
+                     r"\sigma(z_1)\,(1-\sigma(z_1))", flat_beyond=4.0, curved=True, in_sweep=True)
+
+
 # ---------------------------------------------------------------- tanh
 def tanh(z: float) -> float:
     return math.tanh(z)
@@ -99,6 +145,11 @@ def tanh_grad_t(z, h):
     return 1 - h * h
 
 
+# |u| > 2: slope < 0.071
+TANH = Activation("tanh", tanh_t, tanh_grad_t, 5.0 / 3.0, tanh, tanh_grad, r"1-\tanh^2(z_1)", flat_beyond=2.0,
+                  curved=True, in_sweep=True)
+
+
 # ---------------------------------------------------------------- gelu (exact, erf form)
 def gelu_t(z):
     return _F().gelu(z)
@@ -111,6 +162,9 @@ def gelu_grad_t(z, h):
     return cdf + z * pdf
 
 
+GELU = Activation("gelu", gelu_t, gelu_grad_t, math.sqrt(2.0), curved=True)
+
+
 # ---------------------------------------------------------------- elu (alpha = 1)
 def elu_t(z):
     return _F().elu(z)
@@ -119,6 +173,9 @@ def elu_t(z):
 def elu_grad_t(z, h):
     """1 for z > 0, exp(z) = h + 1 otherwise."""
     return z.new_ones(()).where(z > 0, h + 1)
+
+
+ELU = Activation("elu", elu_t, elu_grad_t, math.sqrt(2.0), curved=True)
 
 
 # ---------------------------------------------------------------- linear
@@ -138,36 +195,31 @@ def linear_grad_t(z, h):
     return z.new_ones(()).expand_as(z)
 
 
-_SCALAR = {"relu": (relu, relu_grad), "leaky_relu": (leaky_relu, leaky_relu_grad),
-           "sigmoid": (sigmoid, sigmoid_grad), "tanh": (tanh, tanh_grad), "linear": (linear, linear_grad)}
-_TENSOR = {"relu": (relu_t, relu_grad_t), "leaky_relu": (leaky_relu_t, leaky_relu_grad_t),
-           "sigmoid": (sigmoid_t, sigmoid_grad_t), "tanh": (tanh_t, tanh_grad_t), "gelu": (gelu_t, gelu_grad_t),
-           "elu": (elu_t, elu_grad_t), "linear": (linear_t, linear_grad_t)}
+LINEAR = Activation("linear", linear_t, linear_grad_t, 1.0, linear, linear_grad, r"1", negative_slope=1.0)
 
-# LaTeX for phi'(z) shown on the hand page.
-DERIVATIVE_LATEX = {
-    "relu": r"\mathbb{1}[z_1 > 0]",
-    "leaky_relu": r"\begin{cases}1 & z_1>0\\ 0.01 & z_1 \le 0\end{cases}",
-    "sigmoid": r"\sigma(z_1)\,(1-\sigma(z_1))",
-    "tanh": r"1-\tanh^2(z_1)",
-    "linear": r"1",
-}
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (RELU, LEAKY_RELU, SIGMOID, TANH, GELU, ELU, LINEAR)}
+ALL_ACTIVATIONS = tuple(ACTIVATIONS)
+HAND_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if a.phi is not None)
+SWEEP_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if a.in_sweep)
+SATURATION_Z = {name: a.flat_beyond for name, a in ACTIVATIONS.items() if a.flat_beyond is not None}
 
 
 def scalar(name: str):
-    """(phi, dphi) acting on Python floats. Raises KeyError for unknown names."""
-    if name not in _SCALAR:
+    """(phi, dphi) acting on Python floats. Raises KeyError for names without them."""
+    a = ACTIVATIONS.get(name)
+    if a is None or a.phi is None:
         raise KeyError(f"unknown activation {name!r}; choose one of {', '.join(HAND_ACTIVATIONS)}")
-    return _SCALAR[name]
+    return a.phi, a.dphi
 
 
 def torch_fn(name: str):
     """phi acting on tensors, elementwise."""
-    return _TENSOR[name][0]
+    return ACTIVATIONS[name].phi_t
 
 
 def torch_grad(name: str, z, h):
     """phi'(z) elementwise, given z and h = phi(z) (both shape (N, width))."""
-    if name not in _TENSOR:
+    if name not in ACTIVATIONS:
         raise KeyError(f"unknown activation {name!r}")
-    return _TENSOR[name][1](z, h)
+    return ACTIVATIONS[name].dphi_t(z, h)

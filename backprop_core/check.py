@@ -31,8 +31,9 @@ import torch
 import torch.nn.functional as F
 
 from backprop_core import hand
-from backprop_core.activations import scalar, torch_fn
-from backprop_core.manual import Bug, backward_pass
+from backprop_core.activations import ACTIVATIONS, scalar, torch_fn
+from backprop_core.bugs import Bug
+from backprop_core.manual import backward_pass
 from backprop_core.models import MLP
 from backprop_core.precision import (
     FD_EPS,
@@ -46,8 +47,7 @@ from backprop_core.precision import (
 from backprop_core.results import ModelReport
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-HAND_PARAMS = [("W1", i, j) for i in range(2) for j in range(2)] + [("W2", 0, j) for j in range(2)]
-KINKED = ("relu", "leaky_relu")
+HAND_WEIGHTS = [("W1", i, j) for i in range(2) for j in range(2)] + [("W2", 0, j) for j in range(2)]
 
 
 def rel_err(a: float, b: float) -> float:
@@ -73,7 +73,7 @@ def two_layer_magnitudes(r: hand.HandResult, x, W1, W2, y, activation) -> dict[t
     A1 = [abs(x[0] * W1[0][j]) + abs(x[1] * W1[1][j]) for j in range(2)]
     A2 = sum(abs(r.h[j] * w2[j]) + abs(w2[j] * slope[j]) * A1[j] for j in range(2))
     E_dz2 = r.y_pred * (1 - r.y_pred) * A2 + r.y_pred + abs(y) + abs(r.dL_dz2)
-    curved = activation in ("sigmoid", "tanh")        # phi' moves with z1 (|phi''| <= 1)
+    curved = ACTIVATIONS[activation].curved             # phi' moves with z1 (|phi''| <= 1)
     out = {}
     for j in range(2):
         E_h = abs(slope[j]) * A1[j] + abs(r.h[j])
@@ -108,7 +108,7 @@ def two_layer_ledger(x, W1, W2, y, activation="relu", dtype="float64") -> pd.Dat
     tensors = {"W1": torch.tensor(W1, dtype=torch.float64), "W2": torch.tensor(W2, dtype=torch.float64)}
     magnitude = two_layer_magnitudes(r, x, W1, W2, y, activation)
     rows = []
-    for name, i, j in HAND_PARAMS:
+    for name, i, j in HAND_WEIGHTS:
         fd = central_difference(lambda: _two_layer_loss(x64, tensors["W1"], tensors["W2"], y64, activation),
                                 tensors[name], (i, j))
         h = (r.dW1 if name == "W1" else r.dW2)[i][j]
@@ -116,7 +116,7 @@ def two_layer_ledger(x, W1, W2, y, activation="relu", dtype="float64") -> pd.Dat
         allowed = allowance(dtype, magnitude[(name, i, j)])
         fd_allowed = fd_allowance(r.loss, h)
         ok, fd_ok, note = abs(a - h) <= allowed, abs(fd - h) <= fd_allowed, ""
-        if name == "W1" and activation in KINKED:
+        if name == "W1" and ACTIVATIONS[activation].kinked:
             rounding = ROUNDING_FACTOR * UNIT_ROUNDOFF[dtype] * (abs(x[0] * W1[0][j]) + abs(x[1] * W1[1][j]))
             other = _other_side(r, x, activation, i, j)
             if abs(r.z1[j]) <= rounding:            # the two precisions may take different sides

@@ -26,16 +26,18 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from backprop_core.activations import ACTIVATIONS
 from backprop_core.config import (
     AUTOGRAD_PARAMS,
     FIX_PARAM,
     HAND_PARAMS,
+    TRAIN_PARAMS,
     TrainConfig,
-    apply_fix,
     hand_inputs,
     page_train_params,
     parse,
 )
+from backprop_core.fixes import apply_fix
 
 HERE = pathlib.Path(__file__).resolve().parent
 TORCH_VERSION = "2.13.0"          # requirements.txt pins it; a test keeps the two in step
@@ -102,6 +104,13 @@ LEAKY_SLOPE = 0.01
 {_defs("activations", "sigmoid", *(n for n in (phi, dphi) if n != "sigmoid"))}
 
 
+def _F():
+    return F
+
+
+{_defs("activations", f"{act}_t")}
+
+
 def bce_from_logit(z, y):
     """-[y log s(z) + (1 - y) log(1 - s(z))], computed from the logit so it never overflows."""
     return max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
@@ -129,7 +138,7 @@ W2_t = torch.tensor(W2, dtype=dt, requires_grad=True)
 
 
 def loss_of(W1_t, W2_t, dt):
-    z2_t = ({_tensor_act(act)}(torch.tensor([x], dtype=dt) @ W1_t) @ W2_t.T).squeeze()
+    z2_t = ({act}_t(torch.tensor([x], dtype=dt) @ W1_t) @ W2_t.T).squeeze()
     return F.binary_cross_entropy_with_logits(z2_t, torch.tensor(y, dtype=dt))
 
 
@@ -163,11 +172,6 @@ print(json.dumps({{"loss": loss, "dW1": dL_dW1, "dW2": dL_dW2}}))
 '''
 
 
-def _tensor_act(act: str) -> str:
-    return {"relu": "F.relu", "leaky_relu": "(lambda t: F.leaky_relu(t, LEAKY_SLOPE))", "sigmoid": "torch.sigmoid",
-            "tanh": "torch.tanh", "linear": "(lambda t: t)"}[act]
-
-
 # ---------------------------------------------------------------- training runs
 def _data_block(cfgs: list[TrainConfig]) -> str:
     names = sorted({c.data for c in cfgs if not c.custom})
@@ -185,11 +189,10 @@ def _train_script(page: str, cfgs: dict[str, TrainConfig], fix: str | None = Non
     norms = {c.norm for c in cfgs.values()}
     any_custom = any(c.custom for c in cfgs.values())
     act_defs = _defs("activations", *[f for a in acts for f in (f"{a}_t", f"{a}_grad_t")])
-    configs = {name: {k: getattr(c, k) for k in
-                      ("depth", "width", "act", "init", "norm", "residual", "opt", "lr", "epochs", "seed", "data",
-                       "n", "noise", "batch", "wd", "clip", "dseed")} for name, c in cfgs.items()}
+    configs = {name: {p.key: getattr(c, p.key) for p in TRAIN_PARAMS} for name, c in cfgs.items()}
+    gains = {a: ACTIVATIONS[a].gain for a in sorted(set(acts) | {"linear"})}
     if any_custom:
-        from backprop_core.config import parse_points
+        from backprop_core.points import parse_points
         points = parse_points(next(c.pts for c in cfgs.values() if c.custom))[0]
     title = "Gradient flow" if page == "flow" else f"Vanishing-gradient debugger (fix: {fix})"
     runs = "\n".join(f"    results[{name!r}] = train(CONFIGS[{name!r}])" for name in cfgs)
@@ -252,7 +255,14 @@ def torch_fn(name):
 
 
 # ---- the model: Linear -> [norm] -> phi [+ residual] per hidden layer, then a Linear of 2 logits
-{_defs("models", "gain", "weight_distribution", "Block", "MLP", "_init_linear")}
+GAINS = {gains!r}  # Xavier/He gain of each activation used
+
+
+def gain(activation):
+    return GAINS[activation]
+
+
+{_defs("models", "weight_distribution", "Block", "MLP", "_init_linear")}
 
 
 def build_mlp(c):

@@ -1,4 +1,5 @@
-"""A verdict for a training run, the evidence in numbers, and ranked fixes as config changes.
+"""A verdict for a training run and the evidence in numbers, with the fixes that usually help
+(fixes.py).
 
 A verdict answers two questions a learner keeps apart: do gradients reach every layer, and does the
 network learn? Checked in this order; the first that holds is the verdict:
@@ -34,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backprop_core.activations import SATURATION_Z
-from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
+from backprop_core.activations import ACTIVATIONS, SATURATION_Z
+from backprop_core.fixes import Fix, fixes_for
 from backprop_core.results import METRIC_COLUMNS, STAT_COLUMNS, RunResult
 
 VANISH_RATIO, EXPLODE_RATIO, EXPLODE_NORM, LOSS_BLOWUP = 1e-2, 1e2, 1e3, 3.0
@@ -43,14 +44,6 @@ SATURATED_SHARE, DEAD_SHARE, DEAD_LAYER_SHARE, LEARNED_ACC = 0.5, 0.5, 0.9, 0.9
 DEAD_MENTION = 0.4
 GUESS_MARGIN = 0.1
 MAX_GROUPS = 4                   # runs of layers listed in an evidence line
-
-
-@dataclass(frozen=True)
-class Fix:
-    key: str               # one of config.FIXES (also the /vanishing `fix` URL value)
-    label: str
-    why: str
-    config: TrainConfig    # the run's config with this fix applied
 
 
 @dataclass
@@ -86,7 +79,7 @@ def gradient_ratio(run: RunResult, epoch: int = 0) -> float:
 def died_at(run: RunResult) -> int | None:
     """The first recorded epoch from which, to the end, some hidden layer's units all output 0 for
     every training point (ReLU, no residual path): None if that never holds at the end."""
-    if run.config.act != "relu" or run.config.residual or not len(run.stats):
+    if not ACTIVATIONS[run.config.act].can_die or run.config.residual or not len(run.stats):
         return None
     cut = (run.column("dead")[:, :run.depth] >= 1.0).any(1)
     if not cut[-1]:
@@ -111,37 +104,6 @@ def layer_ranges(shares: np.ndarray) -> str:
         lo, hi = round(100 * float(shares[idx].min())), round(100 * float(shares[idx].max()))
         parts.append(f"{layers}: {lo}%" if lo == hi else f"{layers}: {lo}-{hi}%")
     return "; ".join(parts) + ("; …" if len(groups) > MAX_GROUPS else "")
-
-
-FIX_ORDER = {
-    "vanishing": ["relu", "he", "batchnorm", "residual", "layernorm", "xavier"],
-    "saturated": ["relu", "batchnorm", "xavier", "lower_lr"],
-    "exploding": ["lower_lr", "clip", "xavier", "batchnorm"],
-    "diverged": ["lower_lr", "clip", "xavier", "batchnorm"],
-    "dead units": ["lower_lr", "he", "batchnorm", "residual"],
-    "not learned": ["lower_lr", "batchnorm", "residual"],
-    "healthy": [],
-}
-
-WHY = {
-    "relu": "ReLU's slope is 1 for active units, so the signal is not shrunk at every layer.",
-    "he": "He init sets weight variance to 2/fan_in, which keeps ReLU signals at a constant scale.",
-    "xavier": "Xavier init balances forward and backward variance for the activation's gain.",
-    "batchnorm": "BatchNorm re-centres each layer's inputs, keeping units out of flat zones.",
-    "layernorm": "LayerNorm rescales each sample's activations, keeping units out of flat zones.",
-    "residual": "Skip connections give the gradient a path that bypasses every activation.",
-    "lower_lr": "Smaller steps keep weights, and therefore gradients, from blowing up.",
-    "clip": "Clipping caps the gradient norm so a single step cannot throw the weights away.",
-}
-
-
-def _fixes(cfg: TrainConfig, verdict: str) -> list[Fix]:
-    out = []
-    for key in FIX_ORDER[verdict]:
-        fixed = apply_fix(cfg, key)
-        if fixed != cfg:
-            out.append(Fix(key, FIX_LABELS[key], WHY[key], fixed))
-    return out
 
 
 def _max(values: np.ndarray) -> float:
@@ -170,7 +132,7 @@ def diagnose(run: RunResult) -> Diagnosis:
     died = died_at(run)
 
     def verdict_of(v: str) -> Diagnosis:
-        return Diagnosis(v, evidence, _fixes(cfg, v), ratio, died, learning)
+        return Diagnosis(v, evidence, fixes_for(cfg, v), ratio, died, learning)
 
     def col(name: str) -> np.ndarray:
         return last[:, STAT_COLUMNS.index(name)]
@@ -194,7 +156,7 @@ def diagnose(run: RunResult) -> Diagnosis:
             evidence.append(f"The training loss rose from {loss[0]:.3g} to {loss[-1]:.3g}.")
         return verdict_of("exploding")
 
-    dead = col("dead") if cfg.act == "relu" and has_stats else None
+    dead = col("dead") if ACTIVATIONS[cfg.act].can_die and has_stats else None
     if died is not None:
         first = int(np.argmax(run.column("dead")[died, :D] >= 1.0))
         evidence.append(f"The network died at epoch {died}: from then on every unit of layer {first + 1} outputs 0 "

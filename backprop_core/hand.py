@@ -183,7 +183,7 @@ def two_layer(x: Vector, W1: Matrix, W2: Matrix, y: float, activation: str = "re
         Step("dL_dh", r"\frac{\partial L}{\partial h}", r"\frac{\partial L}{\partial z_2}\, W_2",
              rf"{fmt(dL_dz2)} \times {_vec(w2)}", dL_dh,
              "The error is sent back to each hidden unit in proportion to its outgoing weight."),
-        Step("dh_dz1", r"\frac{\partial h}{\partial z_1}", r"\phi'(z_1) = " + activations.DERIVATIVE_LATEX[activation],
+        Step("dh_dz1", r"\frac{\partial h}{\partial z_1}", r"\phi'(z_1) = " + activations.ACTIVATIONS[activation].latex,
              rf"\phi'\left({_vec(z1)}\right)", dh_dz1,
              "Each hidden unit lets the signal through in proportion to its slope; a zero slope blocks it."),
         Step("dL_dz1", r"\frac{\partial L}{\partial z_1}",

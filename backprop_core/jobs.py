@@ -23,7 +23,7 @@ def warm() -> str:
     return "ready"
 
 
-def run(cfg: TrainConfig, progress: Progress = None):
+def train_and_diagnose(cfg: TrainConfig, progress: Progress = None):
     """(RunResult, Diagnosis) of one training run, with the mean-field prediction of its first
     step's backward signal when the network is a plain MLP."""
     from backprop_core.diagnose import diagnose
@@ -44,10 +44,10 @@ def ledger(x, W1, W2, y, act: str, dtype: str):
 
 def model_report(depth: int, width: int, act: str, norm: str, residual: bool, dtype: str, bug: str, bug_layer: int):
     """The deep-mode check on a seeded model and 64 points of the seed's data."""
+    from backprop_core.bugs import Bug
     from backprop_core.check import DTYPES
     from backprop_core.check import model_report as report
     from backprop_core.data import make_dataset
-    from backprop_core.manual import Bug
     from backprop_core.models import build_mlp
     dt = DTYPES[dtype]
     model = build_mlp(depth, width, act, "default", norm, residual, seed=0, dtype=dt)
@@ -61,6 +61,6 @@ def depth_sweep(max_depth: int, activations: tuple, inits: tuple, seeds: int, pr
     return sweep(max_depth, activations, inits, seeds, on_progress=progress)
 
 
-JOBS = {"warm": warm, "run": run, "ledger": ledger, "model_report": model_report,
+JOBS = {"warm": warm, "train_and_diagnose": train_and_diagnose, "ledger": ledger, "model_report": model_report,
         "depth_sweep": depth_sweep}
-WITH_PROGRESS = {"run", "depth_sweep"}
+WITH_PROGRESS = {"train_and_diagnose", "depth_sweep"}

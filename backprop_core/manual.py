@@ -20,16 +20,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from backprop_core.activations import torch_fn, torch_grad
-from backprop_core.config import BUG_LABELS, BUGS  # noqa: F401  (the planted mistakes)
+from backprop_core.activations import ACTIVATIONS, Activation
+from backprop_core.bugs import Bug
 from backprop_core.models import MLP
-
-
-@dataclass(frozen=True)
-class Bug:
-    """A deliberate mistake for the 'Break it' exercise: `kind` at hidden layer `layer` (1-based)."""
-    kind: str
-    layer: int
 
 
 @dataclass
@@ -63,8 +56,7 @@ class _Layer:
     bn: bool
     gamma: torch.Tensor | None
     beta: torch.Tensor | None
-    act: str
-    phi: object
+    act: Activation
     residual: bool
 
 
@@ -78,7 +70,7 @@ def _plan(model: MLP) -> tuple[list[_Layer], list[str]]:
             layers.append(_Layer(f"hidden.{i}", block.linear.weight, block.linear.bias, norm,
                                  isinstance(norm, torch.nn.BatchNorm1d),
                                  None if norm is None else norm.weight, None if norm is None else norm.bias,
-                                 block.activation, torch_fn(block.activation), block.residual))
+                                 ACTIVATIONS[block.activation], block.residual))
         plan = (layers, [name for name, _ in model.named_parameters()])
         model.__dict__["_manual_plan"] = plan
     return plan
@@ -99,21 +91,44 @@ def _norm_forward(layer: _Layer, z: torch.Tensor, update_running: bool):
     return zhat * layer.gamma + layer.beta, zhat, inv_std
 
 
+def _affine(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    """a W^T + b, fused: for one model (W 2-D), or for K snapshots at once (W (K, out, in), a (K, N, in))."""
+    if W.dim() == 2:
+        return F.linear(a, W, b)
+    return torch.bmm(a, W.mT) if b is None else torch.baddbmm(b[:, None, :], a, W.mT)
+
+
+def _row(t: torch.Tensor) -> torch.Tensor:
+    """A per-unit vector, (C,) or K snapshots of it (K, C), shaped to broadcast over the points."""
+    return t[:, None, :] if t.dim() == 2 else t
+
+
 @torch.no_grad()
-def predict(model: MLP, X: torch.Tensor) -> torch.Tensor:
-    """Logits in eval semantics (BatchNorm uses its running statistics), without nn.Module calls
-    or train()/eval() switches: the cheap path for evaluation."""
-    a = X
-    for layer in _plan(model)[0]:
-        z = F.linear(a, layer.W, layer.b)
-        if layer.bn:
-            n = layer.norm
-            z = (z - n.running_mean) * torch.rsqrt(n.running_var + n.eps) * layer.gamma + layer.beta
-        elif layer.norm is not None:
-            z = _norm_forward(layer, z, False)[0]
-        h = layer.phi(z)
+def predict(model: MLP, X: torch.Tensor, snapshot=None) -> torch.Tensor:
+    """Logits in eval semantics (BatchNorm normalises with its running statistics), without nn.Module
+    calls or train()/eval() switches: the one forward pass for evaluation.
+
+    X: (N, in_dim). `snapshot`: a getter name -> tensor for every parameter and BatchNorm running
+    buffer, each with a leading dim of K snapshots (flat.FlatParams.snapshots); the logits are then
+    (K, N, out_dim). Without it, the model's own parameters: (N, out_dim)."""
+    layers = _plan(model)[0]
+    get = snapshot or dict(model.named_parameters(), **{
+        f"{layer.prefix}.norm.running_{k}": getattr(layer.norm, f"running_{k}")
+        for layer in layers if layer.bn for k in ("mean", "var")}).__getitem__
+    a = X if snapshot is None else X.expand(get("out.weight").shape[0], *X.shape)
+    for layer in layers:
+        p = layer.prefix
+        z = _affine(a, get(f"{p}.linear.weight"), get(f"{p}.linear.bias") if layer.b is not None else None)
+        if layer.norm is not None:
+            gamma, beta = _row(get(f"{p}.norm.weight")), _row(get(f"{p}.norm.bias"))
+            if layer.bn:
+                mean, var = _row(get(f"{p}.norm.running_mean")), _row(get(f"{p}.norm.running_var"))
+            else:
+                mean, var = z.mean(-1, keepdim=True), z.var(-1, unbiased=False, keepdim=True)
+            z = (z - mean) * torch.rsqrt(var + layer.norm.eps) * gamma + beta
+        h = layer.act.phi_t(z)
         a = a + h if layer.residual else h
-    return F.linear(a, model.out.weight, model.out.bias)
+    return _affine(a, get("out.weight"), get("out.bias"))
 
 
 def forward(model: MLP, X: torch.Tensor, update_running: bool = False):
@@ -126,7 +141,7 @@ def forward(model: MLP, X: torch.Tensor, update_running: bool = False):
             u, zhat, inv_std = _norm_forward(layer, z, update_running)
         else:
             u = z
-        h = layer.phi(u)
+        h = layer.act.phi_t(u)
         caches.append(LayerCache(a, z, u, h, zhat, inv_std))
         a = a + h if layer.residual else h
     logits = F.linear(a, model.out.weight, model.out.bias)
@@ -167,20 +182,17 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
     signals = [dlogits]
     for i in range(len(layers) - 1, -1, -1):
         layer, cache = layers[i], caches[i]
-        layer_bug = bug.kind if bug is not None and bug.layer == i + 1 else None
-        if layer_bug == "no_act_grad":
-            du = da
-        elif layer.act == "relu":   # da * 1[u > 0], as one fused kernel
-            du = torch.ops.aten.threshold_backward(da, cache.u, 0)
-        else:
-            du = da * torch_grad(layer.act, cache.u, cache.h)
+        planted = bug if bug is not None and bug.layer == i + 1 else None
+        du = layer.act.backward_t(da, cache.u, cache.h)               # dL/dh * phi'(u)
+        if planted:
+            du = planted.at_activation(du, da)
         cache.du = du
         dz = _norm_backward(layer, du, cache, grads) if layer.norm is not None else du
-        if layer_bug == "wrong_sign":
-            dz = -dz
+        if planted:
+            dz = planted.at_signal(dz)
         dW = dz.T @ cache.a_in
-        if layer_bug == "no_transpose" and dW.shape[0] == dW.shape[1]:
-            dW = dW.T
+        if planted:
+            dW = planted.at_weight_grad(dW)
         grads[f"{layer.prefix}.linear.weight"] = dW
         if layer.b is not None:
             grads[f"{layer.prefix}.linear.bias"] = dz.sum(0)
@@ -190,8 +202,3 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
     signals.reverse()                                   # dL/dz for layers 1..D, then dL/dlogits
     ordered = {name: grads[name] for name in names}
     return ManualPass(loss=loss, logits=logits, grads=ordered, signals=signals, caches=caches)
-
-
-def backward(model: MLP, X: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-    """{name: dL/dparam} for every entry of model.named_parameters(), without autograd."""
-    return backward_pass(model, X, y).grads

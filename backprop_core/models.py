@@ -23,21 +23,15 @@ import threading
 import torch
 from torch import nn
 
-from backprop_core.activations import ALL_ACTIVATIONS, torch_fn
+from backprop_core.activations import ACTIVATIONS, ALL_ACTIVATIONS, torch_fn
 from backprop_core.config import DEPTH_RANGE, INITS, NORMS, WIDTH_RANGE
 
 _GLOBAL_RNG_LOCK = threading.Lock()
 
 
 def gain(activation: str) -> float:
-    """Gain for xavier/kaiming: sqrt(2) for the ReLU family, 5/3 for tanh, 1 otherwise."""
-    if activation == "leaky_relu":
-        return math.sqrt(2.0 / (1 + 0.01 ** 2))
-    if activation in ("relu", "gelu", "elu"):
-        return math.sqrt(2.0)
-    if activation == "tanh":
-        return 5.0 / 3.0
-    return 1.0
+    """Gain for xavier/kaiming, from the activation's record (activations.py)."""
+    return ACTIVATIONS[activation].gain
 
 
 def weight_distribution(init: str, activation: str, fan_in: int, fan_out: int) -> tuple[str, float]:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from backprop_core.config import TrainConfig
-
 if TYPE_CHECKING:                     # pandas is imported where a table is asked for, not by workers
     import pandas as pd
+
+    from backprop_core.config import TrainConfig
 
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
                 "update_ratio", "act_mean", "act_std", "saturated", "dead", "signal_rms"]
@@ -81,14 +81,6 @@ class RunResult:
     def finite_metrics(self) -> np.ndarray:
         """The rows of `metrics` whose training loss is finite (a diverging run's last ones are not)."""
         return self.metrics[np.isfinite(self.metrics[:, 0])] if len(self.metrics) else self.metrics
-
-    @cached_property
-    def epoch_stats(self) -> pd.DataFrame:
-        """Tidy rows: epoch, train_loss, test_loss, train_acc, test_acc (finite losses only)."""
-        import pandas as pd
-        df = pd.DataFrame(self.metrics, columns=METRIC_COLUMNS)
-        df.insert(0, "epoch", np.arange(len(self.metrics)))
-        return df[np.isfinite(df["train_loss"].to_numpy())]
 
     def hist_epoch(self, epoch: int) -> int | None:
         """The recorded histogram epoch shown for a scrubber epoch: the latest one at or before it."""

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from backprop_core.activations import torch_fn, torch_grad
+from backprop_core.activations import SWEEP_ACTIVATIONS, torch_fn, torch_grad
 from backprop_core.data import make_dataset
 from backprop_core.models import build_mlp, weight_distribution
 
@@ -83,7 +83,7 @@ def layer_gradients(stack, activation: str, X: torch.Tensor, y: torch.Tensor) ->
     return out
 
 
-def depth_sweep(max_depth: int = 30, activations: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
+def depth_sweep(max_depth: int = 30, activations: Sequence[str] = SWEEP_ACTIVATIONS,
                 inits: Sequence[str] = ("default",), seeds: int = 3, width: int = 32, n: int = 200,
                 data_seed: int = 11, on_progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Tidy rows (activation, init, depth, ratio_mean, ratio_lo, ratio_hi, log10 stats):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from backprop_core.activations import LEAKY_SLOPE, torch_fn, torch_grad
+from backprop_core.activations import ACTIVATIONS
 from backprop_core.models import bias_variance, weight_variance
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(64)   # even: no node sits on a kink at 0
@@ -37,16 +37,16 @@ _WEIGHTS_T = torch.tensor(_WEIGHTS / math.sqrt(2 * math.pi), dtype=torch.float64
 def gaussian_moments(activation: str, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(E[phi(z)^2], E[phi'(z)^2]) for z ~ N(0, q), elementwise over a float64 tensor q.
 
-    Closed forms for linear, ReLU and leaky ReLU; Gauss-Hermite quadrature otherwise."""
+    Closed forms for piecewise-linear activations (slope 1 above 0, a below: both moments carry
+    (1 + a^2) / 2 by symmetry); Gauss-Hermite quadrature otherwise."""
     q = torch.as_tensor(q, dtype=torch.float64).clamp_min(0)
-    if activation == "linear":
-        return q, torch.ones_like(q)
-    if activation in ("relu", "leaky_relu"):
-        a = 0.0 if activation == "relu" else LEAKY_SLOPE
+    act = ACTIVATIONS[activation]
+    if act.negative_slope is not None:
+        a = act.negative_slope
         return q * (1 + a * a) / 2, torch.full_like(q, (1 + a * a) / 2)
     z = q.sqrt()[..., None] * _NODES_T
-    h = torch_fn(activation)(z)
-    d = torch_grad(activation, z, h)
+    h = act.phi_t(z)
+    d = act.dphi_t(z, h)
     return (_WEIGHTS_T * h * h).sum(-1), (_WEIGHTS_T * d * d).sum(-1)
 
 

@@ -8,7 +8,7 @@ inside the existing Vega view instead of building a new one (tests/test_browser.
 view survives a rerun). Every chart has a title, axis titles with units, tooltips, and log scales
 where gradients span decades; all but SVG_KINDS draw on canvas.
 
-    draw(container, "grad_flow", grad_lines=frames.grad_lines(run))
+    draw(container, "grad_flow", grad_lines=chart_data.grad_lines(run))
 """
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def _surface_clickable():
 
 
 # The histogram's axis: log10|g| from 1e-12 to 1e2 in half decades, with a bin for exact zeros set apart
-# on the left, one for everything below 1e-12 and one for 1e2 and above (frames.HIST_LO places them).
+# on the left, one for everything below 1e-12 and one for 1e2 and above (chart_data.HIST_LO places them).
 HIST_TICKS = {-13.75: "0", -12.25: "<1e-12", **{v: f"1e{v}" for v in (-9, -6, -3, 0)}, 2.25: "≥1e2"}
 
 

@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -33,9 +33,6 @@ from backprop_core.config import TrainConfig
 Progress = Callable[[int, int], None] | None
 WORKERS = int(os.environ.get("BACKPROP_LAB_WORKERS", os.cpu_count() or 1))
 POLL_SECONDS = 0.1
-GUESS_SECONDS = 0.5          # a guessed next view is computed ahead only when it trains faster than this
-GUESS_DELAY = 0.15           # seconds a guess waits, so the view that made it is sent and drawn first
-GUESS_AHEAD = os.environ.get("BACKPROP_LAB_GUESS_AHEAD", "1") != "0"       # 0: off (to measure without)
 
 
 # ---------------------------------------------------------------- caches
@@ -94,8 +91,6 @@ class BoundedCache:
     def __len__(self) -> int:
         return len(self._data)
 
-    def nbytes(self) -> int:
-        return int(sum(self._sizes.values()))
 
 
 def _run_size(value) -> int:
@@ -148,10 +143,19 @@ def _in_worker(job_id: int, name: str, args: tuple):
 
 
 def _workers_skip_main() -> None:
-    """Worker processes must not re-run the page script. Streamlit runs each page as a module named
-    __main__ with the script's __file__, and multiprocessing would re-import that in every new
-    worker (running the app, and the warm-up, a second time there). The workers need nothing from
-    it, so their start-up data leaves it out."""
+    """Worker processes must not re-run the page script. Streamlit runs each page (and server.py) as
+    the module __main__, with the script's __file__, and multiprocessing's forkserver and spawn
+    start methods re-import the parent's __main__ in every new worker: that would run the app, and
+    the warm-up, a second time in each worker. The workers need nothing from it, so their start-up
+    data leaves it out.
+
+    Why a patch of multiprocessing.spawn.get_preparation_data and no public mechanism: the one
+    documented remedy ("safe importing of main module") is an `if __name__ == "__main__":` guard in
+    the main module, and here that module is Streamlit's execution of our script, where code runs
+    at import by design; multiprocessing has no option to skip the re-import, fork (which would
+    not re-import) is unsafe in a threaded server, and swapping sys.modules["__main__"] while
+    workers start would race with the page scripts Streamlit is running. The patch only removes
+    the two keys that name __main__, and is tested (tests/test_server_process.py)."""
     from multiprocessing import spawn
     if getattr(spawn.get_preparation_data, "skips_main", False):
         return
@@ -247,102 +251,42 @@ WORKERS_POOL = Workers(WORKERS)
 
 
 # ---------------------------------------------------------------- what the pages call
-def training(cfg: TrainConfig, progress: Progress = None, guess: bool = False):
+def diagnosed_run(cfg: TrainConfig, progress: Progress = None, guess: bool = False):
     """(RunResult, Diagnosis) for a validated config: cached, single-flight, in a worker."""
-    return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("run", cfg, progress=progress, guess=guess))
+    return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("train_and_diagnose", cfg, progress=progress,
+                                                                      guess=guess))
 
 
 _WAITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="backprop-lab-wait")
 
 
-def trainings(cfgs: list[TrainConfig], progress: Progress = None, on_wait: Callable[[], None] | None = None) -> list:
-    """Several runs at once: each goes through `training` (cached, single-flight) in its own waiting
+def diagnosed_runs(cfgs: list[TrainConfig], progress: Progress = None,
+                   on_wait: Callable[[], None] | None = None) -> list:
+    """Several runs at once: each goes through `diagnosed_run` (cached, single-flight) in its own waiting
     thread, so the workers compute them side by side. `progress` hears about the first run (from a
     waiting thread: it must only record); `on_wait` is called in the caller's thread while waiting.
     Without workers the runs go one after the other in the caller's thread (`on_wait` after each)."""
     if WORKERS_POOL.count == 0:
         out = []
         for i, cfg in enumerate(cfgs):
-            out.append(training(cfg, progress if i == 0 else None))
+            out.append(diagnosed_run(cfg, progress if i == 0 else None))
             if on_wait is not None:
                 on_wait()
         return out
-    futures = [_WAITERS.submit(training, cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
+    futures = [_WAITERS.submit(diagnosed_run, cfg, progress if i == 0 else None) for i, cfg in enumerate(cfgs)]
     while wait(futures, timeout=POLL_SECONDS).not_done:      # returns the moment the last one is done
         if on_wait is not None:
             on_wait()
     return [f.result() for f in futures]
 
 
-class GuessAhead:
-    """Runs a learner will likely ask for next (config.next_guess: the slider moved once more),
-    computed ahead of time while the workers would otherwise sit idle.
-
-    Learners go first: a guess waits GUESS_DELAY (the view that made it is still being sent and
-    drawn) and starts only once no learner's job has run for GUESS_DELAY; the guesses still
-    waiting are dropped the moment a learner's job runs. At most `keep` wait (the newest), each
-    trains once (through the single-flight run cache, which a learner asking for it joins), and
-    only cheap guesses are taken. Off with fewer than two workers (one must stay free)."""
-
-    def __init__(self, keep: int = 4):
-        self._todo: deque = deque(maxlen=keep)
-        self._lock = threading.Lock()
-        self._draining = False
-
-    def add(self, cfgs: list[TrainConfig]) -> None:
-        if not GUESS_AHEAD or WORKERS_POOL.count < 2:
-            return
-        cfgs = [c for c in cfgs if estimate_seconds(c) <= GUESS_SECONDS and cached_training(c) is None]
-        if not cfgs:
-            return
-        with self._lock:
-            self._todo.extend(reversed(cfgs))          # taken newest first: this call's first config first
-            if self._draining:
-                return
-            self._draining = True
-        _WAITERS.submit(self._drain)
-
-    def _drain(self) -> None:
-        try:
-            time.sleep(GUESS_DELAY)
-            while (cfg := self._next()) is not None:
-                try:
-                    training(cfg, guess=True)
-                except Exception:  # noqa: BLE001 - a failed guess is only a guess; the learner's request retries
-                    pass
-        except BaseException:
-            with self._lock:
-                self._draining = False
-            raise
-
-    def _next(self) -> TrainConfig | None:
-        """The next guess to train once the workers are quiet; None, and draining stops in the same
-        locked step (so a guess added meanwhile starts a new drain), when there is none left or a
-        learner's job runs (the waiting guesses are then stale and dropped)."""
-        quiet = self._quiet()
-        with self._lock:
-            if not quiet:
-                self._todo.clear()
-            if self._todo:
-                return self._todo.pop()
-            self._draining = False
-            return None
-
-    @staticmethod
-    def _quiet() -> bool:
-        """Wait until no learner's job has run for GUESS_DELAY; False at once while one runs."""
-        while (quiet := WORKERS_POOL.quiet_for()) < GUESS_DELAY:
-            if quiet == 0.0:
-                return False
-            time.sleep(GUESS_DELAY - quiet)
-        return True
+def in_background(fn, *args) -> None:
+    """Run fn(*args) in one of the waiting threads (guess_ahead.py computes its guesses there)."""
+    _WAITERS.submit(fn, *args)
 
 
-GUESSES = GuessAhead()
-
-
-def cached_training(cfg: TrainConfig):
-    """The run if it is already cached, else None (never computes)."""
+def cached_run(cfg: TrainConfig):
+    """The (RunResult, Diagnosis) if it is already cached, else None (never computes)."""
     return RUNS.get(astuple(cfg))
 
 
@@ -377,7 +321,7 @@ def warm_up(configs: list[TrainConfig]) -> None:
         started = time.perf_counter()
         WORKERS_POOL.warm_up()
         for cfg in configs:
-            training(cfg)
+            diagnosed_run(cfg)
         print(f"backprop-lab: workers ready and {len(configs)} views warm in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
     threading.Thread(target=work, name="backprop-lab-warm-up", daemon=True).start()

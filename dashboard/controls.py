@@ -15,15 +15,9 @@ import streamlit as st
 
 from backprop_core import codegen
 from backprop_core.budget import over_budget
-from backprop_core.config import (
-    HAND_PARAMS,
-    MAX_POINTS_TEXT,
-    STREAMLIT_KEYS,
-    Param,
-    parse_one,
-    shown,
-    unknown_notice,
-)
+from backprop_core.config import HAND_PARAMS, STREAMLIT_KEYS, Param, parse_one, unknown_notice
+from backprop_core.notices import shown
+from backprop_core.points import MAX_POINTS_TEXT
 
 _APPLIED_KEY = "_applied_url"
 
@@ -86,7 +80,7 @@ def widget(p: Param, container=None, label: str | None = None) -> Any:
         lo, hi, step = int(p.lo), int(p.hi), int(p.step or 1)
         return c.slider(min_value=lo, max_value=hi, value=int(p.default), step=step, **kw)
     lo, hi, step = float(p.lo), float(p.hi), float(p.step or 0.01)
-    if p.widget == "slider":
+    if p.slider:
         return c.slider(min_value=lo, max_value=hi, value=float(p.default), step=step, **kw)
     return c.number_input(min_value=lo, max_value=hi, value=float(p.default), step=step, format="%.4g", **kw)
 

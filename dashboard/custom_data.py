@@ -12,17 +12,9 @@ import io
 import numpy as np
 import streamlit as st
 
-from backprop_core.config import (
-    POINT_LIMIT,
-    POINT_RANGE,
-    PTS_PARAM,
-    Point,
-    custom_problem,
-    parse_csv,
-    parse_points,
-    points_text,
-)
-from dashboard import charts, controls, frames
+from backprop_core.config import PTS_PARAM
+from backprop_core.points import POINT_LIMIT, POINT_RANGE, Point, custom_problem, parse_csv, parse_points, points_text
+from dashboard import chart_data, charts, controls
 
 CLICK_KEY = "surface_click"
 NOTICE_KEY = "_custom_notices"
@@ -109,11 +101,11 @@ def clickable_surface(run, points: list[Point]) -> None:
     """The decision surface (the trained model's, or a blank plane) with the points; a click adds one."""
     if run is not None and run.surfaces:
         last = max(run.surfaces)
-        grid = frames.surface_grid(run.grid_x, run.grid_y, run.surfaces[last])
+        grid = chart_data.surface_grid(run.grid_x, run.grid_y, run.surfaces[last])
     else:
         axis = np.linspace(-POINT_RANGE, POINT_RANGE, 30)
-        grid = frames.surface_grid(axis, axis, None)
+        grid = chart_data.surface_grid(axis, axis, None)
     xy = np.array([(x1, x2) for x1, x2, _ in points], dtype=np.float64).reshape(-1, 2)
-    pts = frames.surface_points(xy, np.array([c for _, _, c in points], dtype=np.int64))
+    pts = chart_data.surface_points(xy, np.array([c for _, _, c in points], dtype=np.int64))
     charts.draw(st, "surface_clickable", width="content", surface_grid=grid, surface_points=pts, key=CLICK_KEY,
                 on_select=_add_clicked, selection_mode="add_point")

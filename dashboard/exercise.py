@@ -11,14 +11,16 @@ from dataclasses import astuple
 
 import streamlit as st
 
-from backprop_core.config import FIX_LABELS, TrainConfig, apply_fix
+from backprop_core.activations import SATURATION_Z
+from backprop_core.config import TrainConfig
 from backprop_core.diagnose import LEARNED_ACC, VANISH_RATIO
+from backprop_core.fixes import FIX_LABELS, apply_fix
 from backprop_core.results import final_metrics
 from dashboard import compute
 
 STATE = "ex4"
 MIN_DEPTH = 5                       # the lesson: "a deep (5+ layers) network"
-SQUASHING = ("sigmoid", "tanh")
+SQUASHING = tuple(SATURATION_Z)        # the activations that saturate: sigmoid, tanh
 VANISH_CHOICES = ("about as much (within 100×)", "less than 1/100 of it")
 RELU_CHOICES = ("yes, ReLU alone makes it healthy", "no, ReLU alone is not enough")
 
@@ -97,7 +99,7 @@ def render(cfg: TrainConfig) -> None:
         st.info(f"You changed the sidebar since step 1. The exercise is about the network you built "
                 f"({built.depth} layers of {built.act}); press *Use this network* to start over with the new one.",
                 icon=":material/info:")
-    run, diagnosis = compute.training(built)
+    run, diagnosis = compute.diagnosed_run(built)
 
     ratio = diagnosis.ratio
     right_answer = VANISH_CHOICES[1] if ratio < VANISH_RATIO else VANISH_CHOICES[0]
@@ -116,7 +118,7 @@ def render(cfg: TrainConfig) -> None:
     st.button("Lock in my prediction", key="ex4_lock", on_click=_lock, args=(choice,),
               disabled=choice is None or state["prediction"] is not None, icon=":material/lock:")
     if state["prediction"] is not None:
-        relu_run, relu_diag = compute.training(apply_fix(built, "relu"))
+        relu_run, relu_diag = compute.diagnosed_run(apply_fix(built, "relu"))
         healthy = relu_diag.verdict == "healthy"
         guessed = state["prediction"] == RELU_CHOICES[0]
         (st.success if healthy == guessed else st.warning)(
@@ -126,7 +128,7 @@ def render(cfg: TrainConfig) -> None:
 
     working = []
     for fix in dict.fromkeys(state["tried"]):
-        fixed_run, fixed_diag = compute.training(apply_fix(built, fix))
+        fixed_run, fixed_diag = compute.diagnosed_run(apply_fix(built, fix))
         acc = final_metrics(fixed_run)["train_acc"]
         if fixed_diag.verdict == "healthy" and acc >= LEARNED_ACC:
             working.append(f"`{fix}` ({FIX_LABELS[fix]}, {acc:.0%})")

@@ -6,12 +6,13 @@ import math
 import numpy as np
 import streamlit as st
 
-from backprop_core.budget import RANK_BUDGET_SECONDS, estimate_seconds
-from backprop_core.config import FIX_LABELS, FIXES, RANK_PARAM, TrainConfig, apply_fix
+from backprop_core.budget import RANK_BUDGET_SECONDS, wall_seconds
+from backprop_core.config import RANK_PARAM, TrainConfig
 from backprop_core.diagnose import gradient_ratio
+from backprop_core.fixes import FIX_LABELS, FIXES, apply_fix
 from backprop_core.readout import number, percent
 from backprop_core.results import final_metrics
-from dashboard import charts, controls, runs
+from dashboard import charts, computing, controls
 
 RANK_RULE = ("Ranked by: first the runs whose verdict is healthy (gradients reach every layer and the network "
              "learns), then by training accuracy, then by final training loss.")
@@ -53,7 +54,7 @@ def rank(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-def row(fix: str, shown: runs.PageRun) -> dict:
+def row(fix: str, shown: computing.PageRun) -> dict:
     """One row of the table: the run with `fix` applied, summarised."""
     final = final_metrics(shown.result)
     return {"fix": fix, "verdict": shown.diagnosis.verdict, "train_acc": final["train_acc"],
@@ -76,7 +77,7 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
         st.caption("Switch on to train the chosen run once with each of the eight fixes and rank them.")
         return
     changed = [f for f in FIXES if apply_fix(cfg, f) != cfg and f not in withheld]
-    seconds = sum(estimate_seconds(apply_fix(cfg, f)) for f in changed)
+    seconds = wall_seconds(*(apply_fix(cfg, f) for f in changed))
     if seconds > RANK_BUDGET_SECONDS:
         st.warning(f"Trying every fix would take about {seconds:.0f} s of computing, over the "
                    f"{RANK_BUDGET_SECONDS:.0f} s limit: lower epochs, training points, depth or width.",
@@ -85,7 +86,7 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
     # the runs go through the same cache as the page's own: the chosen fix's run is not trained
     # again, and a row's Apply button opens a view that is already computed
     fixed = [apply_fix(cfg, f) for f in changed]
-    shown = runs.get(*fixed, text="Trying every fix…")
+    shown = computing.runs(*fixed, text="Trying every fix…")
     rows = rank([row(f, s) for f, s in zip(changed, shown, strict=True)])
     st.caption(RANK_RULE + (" ≈ marks a run whose numbers read differently when it is computed in float32: "
                             "sensitive to rounding." if any(r["sensitive"] for r in rows) else ""))

@@ -14,9 +14,13 @@ from streamlit import delta_generator
 
 import dashboard.charts as charts
 import dashboard.compute as compute
-from backprop_core.config import PRESETS, TrainConfig, apply_fix
+from backprop_core.config import TrainConfig
+from backprop_core.fixes import apply_fix
+from backprop_core.presets import PRESETS
+from dashboard.computing import twin_of
 
-WARM_VIEWS = [TrainConfig.preset(name) for name in PRESETS] + [apply_fix(TrainConfig.preset("seed demo 4"), "relu")]
+OPENED_FIRST = [TrainConfig.preset(name) for name in PRESETS] + [apply_fix(TrainConfig.preset("seed demo 4"), "relu")]
+WARM_VIEWS = OPENED_FIRST + [twin_of(c) for c in OPENED_FIRST]         # each with its rounding twin
 
 for kind in charts.BUILDERS:          # the chart templates: built once, at start-up
     charts.spec_text(kind)

@@ -54,7 +54,8 @@ URLS = [
 
 
 def configs_of(page: str, query: dict) -> list[TrainConfig]:
-    from backprop_core.config import FIX_PARAM, apply_fix, page_train_params, parse
+    from backprop_core.config import FIX_PARAM, page_train_params, parse
+    from backprop_core.fixes import apply_fix
     values, _ = parse(page_train_params(page), query, ignore_unknown=True)
     cfg = TrainConfig.from_values(values)
     if page == "flow":
@@ -68,7 +69,8 @@ def run_arrays(cfg: TrainConfig) -> dict[str, np.ndarray]:
     run = train(cfg)
     L = cfg.depth + 1
     stats = run.layer_stats[STAT_COLUMNS].to_numpy(dtype=np.float64).reshape(-1, L, len(STAT_COLUMNS))
-    epochs = run.epoch_stats[["epoch", "train_loss", "test_loss", "train_acc", "test_acc"]].to_numpy(np.float64)
+    finite = np.isfinite(run.metrics[:, 0])                 # epoch, train/test loss, train/test accuracy
+    epochs = np.column_stack([np.arange(len(run.metrics))[finite], run.metrics[finite, :4]]).astype(np.float64)
     keys = sorted(run.surfaces)
     surfaces = np.stack([run.surfaces[k] for k in keys]) if keys else np.zeros((0, 30, 30))
     hist_epochs = sorted(run.grad_hist) if isinstance(run.grad_hist, dict) else list(range(len(run.grad_hist)))

@@ -5,16 +5,18 @@ import pytest
 import torch
 
 from backprop_core import hand, training
+from backprop_core.bugs import Bug
 from backprop_core.check import model_report, two_layer_ledger
-from backprop_core.config import PAGE_PRESET, TrainConfig, apply_fix
+from backprop_core.config import TrainConfig
 from backprop_core.data import make_dataset
 from backprop_core.diagnose import diagnose
-from backprop_core.manual import Bug
+from backprop_core.fixes import apply_fix
 from backprop_core.models import build_mlp
+from backprop_core.presets import PAGE_PRESET
 from backprop_core.results import final_metrics
 from backprop_core.theory import signal_at_init
 from backprop_core.training import train
-from dashboard import compute, runs
+from dashboard import compute, computing, guess_ahead
 
 from apptools import chart_with, charts, exceptions, open_page, texts
 
@@ -360,12 +362,12 @@ def test_moving_a_slider_guesses_the_next_move(monkeypatch, page):
     """Seed 21 -> 22 queues the seed-23 view (both runs on /vanishing: the chosen one and the same
     with the fix) to be computed ahead; a change of activation guesses nothing."""
     guesses = _Guesses()
-    monkeypatch.setattr(compute, "GUESSES", guesses)
+    monkeypatch.setattr(guess_ahead, "GUESSES", guesses)
     at = open_page(page, {"seed": "21", "epochs": "5"})
     assert guesses.added == []                                   # a first view has nothing to go on
     at.slider(key="seed").set_value(22).run()
     shown = TrainConfig.preset(PAGE_PRESET[page], seed=23, epochs=5)
     expected = [shown] if page == "flow" else [shown, apply_fix(shown, at.selectbox(key="fix").value)]
-    assert guesses.added == [expected + [runs.twin_of(c) for c in expected]]       # each with its float32 twin
+    assert guesses.added == [expected + [computing.twin_of(c) for c in expected]]       # each with its float32 twin
     at.selectbox(key="act").set_value("gelu").run()
     assert guesses.added[-1] == []

@@ -42,12 +42,15 @@ def browser():
         b.close()
 
 
+def _page(browser, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 2200})
-    pg = context.new_page()
-    yield pg
-    context.close()
+    yield from _page(browser, 1400, 2200)
 
 
 def settle(pg, timeout=60_000):
@@ -222,10 +225,7 @@ def test_the_per_tensor_chart_keeps_the_model_order_after_the_depth_changes(serv
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 420, "height": 2400})
-    pg = context.new_page()
-    yield pg
-    context.close()
+    yield from _page(browser, 420, 2400)
 
 
 def test_on_a_phone_the_graph_is_readable_and_nothing_is_wider_than_the_screen(server, phone):

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from backprop_core import hand
 from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
+from backprop_core.bugs import BUGS, Bug
 from backprop_core.check import (
     UNIT_ROUNDOFF,
     allowance,
@@ -18,9 +19,8 @@ from backprop_core.check import (
     two_layer_ledger,
     two_layer_magnitudes,
 )
-from backprop_core.config import random_hand_values
-from backprop_core.manual import BUGS, Bug
 from backprop_core.models import NORMS, build_mlp
+from backprop_core.presets import random_hand_values
 
 DEMO = ([1, 2], [[0.1, -0.2], [0.3, 0.4]], [[0.7, -0.5]], 1)
 

@@ -10,22 +10,11 @@ import textwrap
 import pytest
 
 from backprop_core import codegen, hand, jobs, readout
+from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
 from backprop_core.codegen import script
-from backprop_core.config import (
-    ALL_ACTIVATIONS,
-    DATASETS,
-    FIXES,
-    HAND_ACTIVATIONS,
-    HAND_PARAMS,
-    INITS,
-    NORMS,
-    TrainConfig,
-    apply_fix,
-    hand_inputs,
-    page_train_params,
-    parse,
-    random_hand_values,
-)
+from backprop_core.config import DATASETS, HAND_PARAMS, INITS, NORMS, TrainConfig, hand_inputs, page_train_params, parse
+from backprop_core.fixes import FIXES, apply_fix
+from backprop_core.presets import random_hand_values
 from backprop_core.results import final_metrics
 
 from apptools import open_page
@@ -77,7 +66,7 @@ def configs(page: str, view: dict) -> dict[str, TrainConfig]:
 
 
 def assert_same(got: dict, cfg: TrainConfig) -> None:
-    run, _ = jobs.run(cfg)
+    run, _ = jobs.train_and_diagnose(cfg)
     final = final_metrics(run)
     for key, mine in (("final_train_loss", final["train_loss"]), ("final_train_acc", final["train_acc"])):
         if math.isnan(mine):

@@ -2,6 +2,7 @@
 import threading
 import time
 
+from dashboard import guess_ahead
 from dashboard.compute import BoundedCache
 
 
@@ -72,14 +73,14 @@ def test_runs_side_by_side_in_workers_match_runs_inline(monkeypatch):
     monkeypatch.setattr(compute, "RUNS", compute.BoundedCache(8))
     waits, caller = [], threading.get_ident()
     try:
-        both = compute.trainings(cfgs, on_wait=lambda: waits.append(threading.get_ident()))
-        again = compute.trainings(list(reversed(cfgs)))          # from the cache, in the order asked
+        both = compute.diagnosed_runs(cfgs, on_wait=lambda: waits.append(threading.get_ident()))
+        again = compute.diagnosed_runs(list(reversed(cfgs)))          # from the cache, in the order asked
     finally:
         if pool._pool is not None:
             pool._pool.shutdown()
     assert waits and set(waits) == {caller}               # the page's thread heard while it waited
     for (run, _), cfg in zip(both, cfgs, strict=True):
-        inline, _ = jobs.run(cfg)
+        inline, _ = jobs.train_and_diagnose(cfg)
         assert np.array_equal(run.metrics, inline.metrics) and np.array_equal(run.stats, inline.stats, equal_nan=True)
     assert not np.array_equal(both[0][0].metrics, both[1][0].metrics)
     assert again[0] is both[1] and again[1] is both[0]
@@ -90,7 +91,7 @@ def _two_workers(monkeypatch):
     pool = compute.Workers(2)
     monkeypatch.setattr(compute, "WORKERS_POOL", pool)
     monkeypatch.setattr(compute, "RUNS", compute.BoundedCache(8))
-    monkeypatch.setattr(compute, "GUESSES", compute.GuessAhead())
+    monkeypatch.setattr(guess_ahead, "GUESSES", guess_ahead.GuessAhead())
     return pool
 
 
@@ -106,17 +107,17 @@ def test_a_guess_is_computed_ahead_while_the_workers_are_idle(monkeypatch):
     pool = _two_workers(monkeypatch)
     guess = TrainConfig(depth=2, width=8, epochs=6, n=120, seed=13)
     try:
-        compute.GUESSES.add([guess])
+        guess_ahead.GUESSES.add([guess])
         deadline = time.monotonic() + 60
-        while compute.cached_training(guess) is None and time.monotonic() < deadline:
+        while compute.cached_run(guess) is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        ahead = compute.cached_training(guess)
+        ahead = compute.cached_run(guess)
         assert ahead is not None, "the guess was not computed"
-        assert compute.training(guess) is ahead
+        assert compute.diagnosed_run(guess) is ahead
     finally:
         if pool._pool is not None:
             pool._pool.shutdown()
-    inline, _ = jobs.run(guess)
+    inline, _ = jobs.train_and_diagnose(guess)
     assert np.array_equal(ahead[0].metrics, inline.metrics)
 
 
@@ -130,24 +131,24 @@ def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
     pool = _two_workers(monkeypatch)
     cheap = TrainConfig(depth=2, width=8, epochs=6, n=120, seed=21)
     costly = TrainConfig(depth=12, width=64, epochs=200, n=1000)
-    assert estimate_seconds(cheap) < compute.GUESS_SECONDS < estimate_seconds(costly)
+    assert estimate_seconds(cheap) < guess_ahead.GUESS_SECONDS < estimate_seconds(costly)
     started = []
-    monkeypatch.setattr(compute, "training", lambda cfg, progress=None, guess=False: started.append((cfg, guess)))
+    monkeypatch.setattr(compute, "diagnosed_run", lambda cfg, progress=None, guess=False: started.append((cfg, guess)))
     pool._busy = 1                                   # a learner's job is running
-    compute.GUESSES.add([cheap])
+    guess_ahead.GUESSES.add([cheap])
     time.sleep(0.5)
-    assert started == [] and not compute.GUESSES._todo and not compute.GUESSES._draining
+    assert started == [] and not guess_ahead.GUESSES._todo and not guess_ahead.GUESSES._draining
     pool._busy = 0
-    compute.GUESSES.add([costly])
+    guess_ahead.GUESSES.add([costly])
     time.sleep(0.3)
     assert started == []
-    compute.GUESSES.add([cheap])
+    guess_ahead.GUESSES.add([cheap])
     deadline = time.monotonic() + 5
     while not started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert started == [(cheap, True)]
     monkeypatch.setattr(compute, "WORKERS_POOL", compute.Workers(1))
-    compute.GUESSES.add([TrainConfig(seed=99)])
+    guess_ahead.GUESSES.add([TrainConfig(seed=99)])
     time.sleep(0.3)
     assert started == [(cheap, True)]
 
@@ -160,14 +161,15 @@ def test_a_guess_waits_until_learners_have_been_quiet(monkeypatch):
 
     pool = _two_workers(monkeypatch)
     started = []
-    monkeypatch.setattr(compute, "training", lambda cfg, progress=None, guess=False: started.append(time.monotonic()))
+    monkeypatch.setattr(compute, "diagnosed_run",
+                        lambda cfg, progress=None, guess=False: started.append(time.monotonic()))
     t0 = time.monotonic()
-    compute.GUESSES.add([TrainConfig(depth=2, width=8, epochs=6, n=120, seed=31)])
-    time.sleep(compute.GUESS_DELAY * 0.6)
+    guess_ahead.GUESSES.add([TrainConfig(depth=2, width=8, epochs=6, n=120, seed=31)])
+    time.sleep(guess_ahead.GUESS_DELAY * 0.6)
     pool._mark(+1)                                   # a learner's job runs ...
     pool._mark(-1)                                   # ... and ends
     ended = time.monotonic()
     deadline = t0 + 5
     while not started and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert started and started[0] - ended >= compute.GUESS_DELAY * 0.99
+    assert started and started[0] - ended >= guess_ahead.GUESS_DELAY * 0.99

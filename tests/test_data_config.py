@@ -8,20 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backprop_core.budget import estimate_seconds, over_budget
-from backprop_core.config import (
-    FIXES,
-    GENERATED_DATASETS,
-    HAND_PARAMS,
-    PRESETS,
-    TRAIN_PARAMS,
-    TrainConfig,
-    apply_fix,
-    next_guess,
-    parse,
-    parse_one,
-    shown,
-)
+from backprop_core.config import GENERATED_DATASETS, HAND_PARAMS, TRAIN_PARAMS, TrainConfig, parse, parse_one
 from backprop_core.data import grid, make_dataset
+from backprop_core.fixes import FIXES, apply_fix
+from backprop_core.notices import shown
+from backprop_core.presets import PRESETS
+from dashboard.guess_ahead import next_guess
 
 
 @pytest.mark.parametrize("name", GENERATED_DATASETS)

@@ -4,17 +4,10 @@ import math
 import pytest
 
 from backprop_core import hand
-from backprop_core.config import (
-    FIXES,
-    POINT_LIMIT,
-    TrainConfig,
-    apply_fix,
-    custom_problem,
-    parse_csv,
-    parse_points,
-    points_text,
-)
+from backprop_core.config import TrainConfig
 from backprop_core.diagnose import diagnose, gradient_ratio
+from backprop_core.fixes import FIXES, apply_fix
+from backprop_core.points import POINT_LIMIT, custom_problem, parse_csv, parse_points, points_text
 from backprop_core.readout import number
 from backprop_core.results import final_metrics
 from backprop_core.training import train

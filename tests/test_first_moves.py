@@ -9,8 +9,10 @@ import torch.nn.functional as F
 
 from backprop_core import hand, readout
 from backprop_core.budget import BUDGET_SECONDS, estimate_seconds
-from backprop_core.config import PRESETS, TrainConfig, apply_fix
+from backprop_core.config import TrainConfig
 from backprop_core.diagnose import diagnose
+from backprop_core.fixes import apply_fix
+from backprop_core.presets import PRESETS
 from backprop_core.results import STAT_COLUMNS, final_metrics
 from backprop_core.training import train
 from dashboard import charts as chart_templates

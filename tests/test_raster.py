@@ -7,7 +7,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from dashboard import charts, frames, raster
+from dashboard import chart_data, charts, raster
 
 
 def _decode(url: str) -> np.ndarray:
@@ -24,7 +24,7 @@ def _hue(rgb: np.ndarray) -> str:
 def test_pixels_sit_where_their_probability_was_computed():
     grid_x, grid_y = np.linspace(-2, 2, 7), np.linspace(-1, 3, 5)          # rows = increasing y
     p = np.where((grid_y[:, None] > 1.5) & (grid_x[None, :] > 0), 0.95, 0.05)   # class 1 only top right
-    row = frames.surface_image(grid_x, grid_y, p)
+    row = chart_data.surface_image(grid_x, grid_y, p)
     pixels = _decode(row["url"][0])
     assert pixels.shape == (5, 7, 3)
     for i, y in enumerate(grid_y):

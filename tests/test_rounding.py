@@ -10,8 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from backprop_core.config import PRESETS, TrainConfig
+from backprop_core.config import TrainConfig
 from backprop_core.diagnose import diagnose
+from backprop_core.presets import PRESETS
 from backprop_core.readout import number, rounding_check, run_readout
 from backprop_core.training import train
 

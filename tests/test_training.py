@@ -9,10 +9,12 @@ import torch.nn.functional as F
 from backprop_core.config import TrainConfig
 from backprop_core.data import make_dataset
 from backprop_core.models import build_mlp
-from backprop_core.results import HIST_BINS, STAT_COLUMNS, final_metrics
+from backprop_core.results import HIST_BINS, METRIC_COLUMNS, STAT_COLUMNS, final_metrics
 from backprop_core.training import train
 
 from reference import autograd_first_step
+
+LOSS = METRIC_COLUMNS.index("train_loss")
 
 
 def at(run, epoch, layer_name, column):
@@ -65,7 +67,7 @@ def test_statistics_match_a_direct_computation():
             assert at(run, 0, name, "act_std") == pytest.approx(h.std().item(), rel=1e-5)
             assert at(run, 0, name, "saturated") == pytest.approx((z.abs() > 4).float().mean().item())
             assert run.grad_hist[0][k].tolist() == histogram(g).tolist()
-    assert run.epoch_stats.train_loss.iloc[0] == pytest.approx(loss.item(), rel=1e-6)
+    assert run.metrics[0, LOSS] == pytest.approx(loss.item(), rel=1e-6)
 
 
 def histogram(g: torch.Tensor) -> np.ndarray:
@@ -128,10 +130,10 @@ def test_late_epoch_statistics_match_an_independent_adam_loop():
                 checked += 1
         opt.step()
     assert checked == 18
-    assert run.epoch_stats.train_loss.iloc[cfg.epochs - 1] == pytest.approx(loss.item(), rel=1e-5)
+    assert run.metrics[cfg.epochs - 1, LOSS] == pytest.approx(loss.item(), rel=1e-5)
     with torch.no_grad():                                    # the last row: after the last update
         final = F.cross_entropy(model(data.X_train), data.y_train).item()
-    assert run.epoch_stats.train_loss.iloc[-1] == pytest.approx(final, rel=1e-5)
+    assert run.metrics[-1, LOSS] == pytest.approx(final, rel=1e-5)
 
 
 def test_dead_units_are_counted_over_the_whole_training_set():
@@ -159,8 +161,8 @@ def test_tidy_shapes_and_determinism():
     cfg = TrainConfig(depth=4, width=8, epochs=7, batch=32, n=100, norm="batch", act="tanh")
     a, b = train(cfg), train(cfg)
     assert len(a.layer_stats) == 7 * 5 and list(a.layer_stats.columns[3:]) == STAT_COLUMNS
-    assert len(a.epoch_stats) == 8
-    assert a.layer_stats.equals(b.layer_stats) and a.epoch_stats.equals(b.epoch_stats)
+    assert len(a.metrics) == 8
+    assert a.layer_stats.equals(b.layer_stats) and np.array_equal(a.metrics, b.metrics)
     assert set(a.grad_hist) == set(range(7)) and a.grad_hist[0].shape == (5, HIST_BINS)
     assert a.grad_hist[0].sum() == sum(w * f for w, f in [(8 * 2, 1), (8 * 8, 3), (2 * 8, 1)])
     assert 0 in a.surfaces and 7 in a.surfaces and a.surfaces[7].shape == (30, 30)
@@ -176,7 +178,7 @@ def test_histograms_are_kept_at_the_epochs_the_scrubber_shows():
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
 def test_optimizers_reduce_the_loss(opt):
     run = train(TrainConfig(depth=2, width=16, opt=opt, lr=0.05 if opt != "sgd" else 0.5, epochs=40))
-    assert run.epoch_stats.train_loss.iloc[-1] < 0.6 * run.epoch_stats.train_loss.iloc[0]
+    assert run.metrics[-1, LOSS] < 0.6 * run.metrics[0, LOSS]
 
 
 def test_clipping_caps_the_update():
@@ -191,7 +193,7 @@ def test_divergence_stops_cleanly_and_keeps_history():
     run = train(TrainConfig(depth=6, width=32, act="relu", init="large", opt="sgd", lr=50.0, epochs=30))
     assert run.diverged_at is not None
     assert len(run.layer_stats) == run.diverged_at * 7
-    assert np.isfinite(run.epoch_stats.drop(columns="epoch").to_numpy()).all()
+    assert np.isfinite(run.finite_metrics()).all() and len(run.finite_metrics()) == len(run.metrics)
     numeric = run.layer_stats[["grad_mean_abs", "grad_norm", "weight_norm"]].to_numpy()
     assert np.isfinite(numeric).all()
 

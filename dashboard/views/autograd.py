@@ -1,9 +1,10 @@
 """Hand vs autograd vs finite differences: the seed's net in a ledger, then any MLP in deep mode."""
 import streamlit as st
 
-from backprop_core.config import AUTOGRAD_PARAMS, BUG_LABELS, HAND_PARAMS, hand_inputs
+from backprop_core.bugs import BUG_LABELS
+from backprop_core.config import AUTOGRAD_PARAMS, HAND_PARAMS, hand_inputs
 from backprop_core.precision import FD_EPS, NOISE_FACTOR, ROUNDING_FACTOR, UNIT_ROUNDOFF, precision_note
-from dashboard import charts, compute, controls, frames
+from dashboard import chart_data, charts, computing, controls
 
 # ---- the seed's net: read params, compute, draw
 notices = controls.prepare(HAND_PARAMS + AUTOGRAD_PARAMS)
@@ -17,7 +18,7 @@ v = controls.hand_panel()
 x, W1, W2, y, act = hand_inputs(v)
 dtype = controls.widget(params["dtype"], st.columns(4)[0])
 
-ledger = compute.job("ledger", tuple(x), tuple(map(tuple, W1)), tuple(map(tuple, W2)), y, act, dtype)
+ledger = computing.job("ledger", tuple(x), tuple(map(tuple, W1)), tuple(map(tuple, W2)), y, act, dtype)
 
 st.subheader(f"Three-way ledger, autograd in {dtype}")
 st.dataframe(ledger, hide_index=True, width="stretch", column_config={
@@ -59,12 +60,12 @@ deep = {k: controls.widget(params[k], col) for k, col in
 b1, b2, _ = st.columns([1.2, 1.2, 2])
 bug = controls.widget(params["bug"], b1)
 bug_layer = controls.widget(params["bug_layer"], b2)
-report = compute.job("model_report", deep["deep_depth"], deep["deep_width"], deep["deep_act"], deep["deep_norm"],
+report = computing.job("model_report", deep["deep_depth"], deep["deep_width"], deep["deep_act"], deep["deep_norm"],
                      deep["deep_res"], dtype, bug, bug_layer)
 left, right = st.columns([1.1, 1])
 with left:
     st.caption(f"Manual backward vs autograd, both in {dtype}: one dot per parameter tensor.")
-    charts.draw(st, "error_dots", errors=frames.errors(report.tensors))
+    charts.draw(st, "error_dots", errors=chart_data.errors(report.tensors))
 with right:
     st.dataframe(report.tensors, hide_index=True, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%.2e") for c in ("max_abs_err", "rel_err", "allowed")})

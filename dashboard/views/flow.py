@@ -2,61 +2,44 @@
 import streamlit as st
 
 from backprop_core import readout
-from backprop_core.config import PRESETS, PTS_PARAM, TrainConfig, page_train_params, points_text
-from dashboard import charts, controls, custom_data, frames, runs
+from dashboard import chart_data, charts, computing, controls, training_page
 
 # ---- read params
-params = page_train_params("flow")
-notices = controls.prepare(params + (PTS_PARAM,), other_keys=("epoch", controls.HIDE_KEY))
-hidden, hide_notices = controls.hidden_keys(params)
-st.title("Gradient flow during training")
-st.markdown("Train a small network on a 2-D dataset and watch the gradient that reaches every layer, "
-            "epoch by epoch. Gradients that shrink toward the input side starve the early layers.")
-controls.show_notices(notices + hide_notices)
-with st.sidebar:
-    st.header("Network and training")
-    values = controls.train_widgets(params, hidden)
-controls.show_set_by_link(params, values, hidden)
-points, problem = custom_data.editor() if values["data"] == "custom" else ([], None)
-cfg = TrainConfig.from_values(values | {"pts": points_text(points)})
+page = training_page.set_up(
+    "flow", "Gradient flow during training",
+    "Train a small network on a 2-D dataset and watch the gradient that reaches every layer, epoch by epoch. "
+    "Gradients that shrink toward the input side starve the early layers.",
+    "Network and training", [("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
+                             ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid")],
+    other_keys=("epoch",))
+cfg = page.cfg
 controls.budget_guard(cfg)
-if not hidden:
-    controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in (
-        ("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
-        ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid"))])
 
 # ---- compute
-shown = None if problem else runs.get(cfg)[0]
-run, diagnosis = (None, None) if problem else (shown.result, shown.diagnosis)
+shown = None if page.problem else computing.runs(cfg)[0]
+run, diagnosis = (None, None) if shown is None else (shown.result, shown.diagnosis)
 
 # ---- draw
-if cfg.custom:
-    custom_data.clickable_surface(run, points)
-if problem:
-    st.warning(problem, icon=":material/scatter_plot:")
-    st.stop()
+training_page.stop_without_data(page, run)
 st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
 m = st.container(horizontal=True)
 for label in ("Status", "Train loss", "Train accuracy", "Test accuracy"):
     m.metric(label if not (cfg.custom and label == "Test accuracy") else "Test accuracy (= training points)",
              shown.readout[label], help=readout.STATUS_HELP if label == "Status" else None)
-runs.show_rounding(shown)
-runs.show_modes(shown)
-if not len(run.stats):
-    st.info("Training diverged during its first epoch, before any gradient could be recorded: there is "
-            "nothing to chart. Lower the learning rate or pick a smaller initialisation.", icon=":material/info:")
-    st.stop()
+computing.show_rounding(shown)
+computing.show_modes(shown)
+training_page.stop_without_statistics(run)
 
 row = st.container(horizontal=True, gap="medium")
-lines, zeros = frames.grad_lines(run)
+lines, zeros = chart_data.grad_lines(run)
 charts.draw(row, "grad_flow", grad_lines=lines, grad_zero=zeros)
-heat, heat_zero = frames.heat(run)
-charts.draw(row, "heatmap", heat=heat, heat_zero=heat_zero, heat_domain=frames.heat_domain([heat]))
+heat, heat_zero = chart_data.heat(run)
+charts.draw(row, "heatmap", heat=heat, heat_zero=heat_zero, heat_domain=chart_data.heat_domain([heat]))
 row = st.container(horizontal=True, gap="medium")
-charts.draw(row, "loss", curve=frames.curve(run, "loss"))
-charts.draw(row, "acc", curve=frames.curve(run, "acc"))
-charts.draw(st, "update_ratio", update_lines=frames.update_lines(run))
+charts.draw(row, "loss", curve=chart_data.curve(run, "loss"))
+charts.draw(row, "acc", curve=chart_data.curve(run, "acc"))
+charts.draw(st, "update_ratio", update_lines=chart_data.update_lines(run))
 
 
 @st.fragment
@@ -68,9 +51,9 @@ def scrub(run):
     st.caption(f"The decision surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at the "
                f"first step of epoch {hist_epoch}{last}")
     row = st.container(horizontal=True, gap="medium")
-    charts.draw(row, "surface", surface_image=frames.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
-                surface_points=frames.surface_points(run.X_train, run.y_train))
-    charts.draw(row, "grad_distribution", hist=frames.hist(run, epoch))
+    charts.draw(row, "surface", surface_image=chart_data.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
+                surface_points=chart_data.surface_points(run.X_train, run.y_train))
+    charts.draw(row, "grad_distribution", hist=chart_data.hist(run, epoch))
 
 
 if run.surfaces:
@@ -90,4 +73,4 @@ with st.expander("What the statistics mean"):
         "below 1e-12 and everything from 1e2 up in bins of their own.\n"
         "- **Exact zeros** cannot sit on a log scale: the band marked = 0 under a line chart, and grey cells "
         "in a heatmap, show where a gradient is exactly 0 (a dead unit passes none).")
-controls.code_for_view("flow", values | {"pts": cfg.pts})
+controls.code_for_view("flow", page.values | {"pts": cfg.pts})

@@ -5,7 +5,8 @@ the solutions, never before."""
 import streamlit as st
 
 from backprop_core import hand
-from backprop_core.config import HAND_PARAMS, HAND_PRESETS, STEP_PARAM, WALK_STEPS, hand_inputs, random_hand_values
+from backprop_core.config import HAND_PARAMS, STEP_PARAM, WALK_STEPS, hand_inputs
+from backprop_core.presets import HAND_PRESETS, random_hand_values
 from dashboard import controls, graph
 
 REVEAL_KEY = "reveal"

@@ -1,7 +1,7 @@
 """Home: what backpropagation is, the learning path with a link to every preset, and how to share a view."""
 import streamlit as st
 
-from backprop_core.config import HAND_PRESETS
+from backprop_core.presets import HAND_PRESETS
 from dashboard.links import hand_query, train_query
 
 # ---- read params: none, the links below carry their own

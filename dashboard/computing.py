@@ -1,5 +1,6 @@
-"""The one way a page gets training runs: from the cache or the workers (side by side), with a
-progress bar while a long run trains, each run with its rounding check.
+"""The one way a page gets anything computed: `runs(*cfgs)` for training runs (each with its
+rounding check) and `job(name, *args)` for the rest (ledgers, model checks, the depth sweep). Both
+come from the cache or the workers (side by side), with a progress bar while a long one computes.
 
 Pages show float64 runs. Each one's rounding twin, the same run in float32 (7 digits instead of
 16, and PyTorch's default), trains beside it. Where the two read differently at the precision shown
@@ -15,8 +16,8 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from backprop_core import readout
-from backprop_core.config import TrainConfig, next_guess
-from dashboard import compute
+from backprop_core.config import TrainConfig
+from dashboard import compute, guess_ahead
 
 LAST_RUNS_KEY = "_last_runs"
 
@@ -36,15 +37,16 @@ def twin_of(cfg: TrainConfig) -> TrainConfig:
     return replace(cfg, precision="float32")
 
 
-def get(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageRun]:
+def runs(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageRun]:
     """One PageRun per config. Runs and twins go to the workers together, the pages' runs first."""
     wanted = list(cfgs) + [twin_of(c) for c in cfgs]
-    results = [compute.cached_training(c) for c in wanted]
+    results = [compute.cached_run(c) for c in wanted]
     missing = [c for c, r in zip(wanted, results, strict=True) if r is None]
     if missing:
-        computed = iter(_compute_with_progress(missing, text))
+        computed = iter(_runs_with_progress(missing, text))
         results = [r if r is not None else next(computed) for r in results]
-    _guess_next(cfgs)
+    last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
+    guess_ahead.after_move(last, cfgs, also=lambda cfg: [twin_of(cfg)])
     shown = []
     for cfg, (run, diagnosis), (twin, twin_diagnosis) in zip(cfgs, results[:len(cfgs)], results[len(cfgs):],
                                                             strict=True):
@@ -54,7 +56,7 @@ def get(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageR
     return shown
 
 
-def _compute_with_progress(cfgs: list[TrainConfig], text: str) -> list:
+def _runs_with_progress(cfgs: list[TrainConfig], text: str) -> list:
     bar = st.progress(0.0, text=text) if any(compute.slow(c) for c in cfgs) else None
     seen: dict[str, int] = {}
 
@@ -62,18 +64,22 @@ def _compute_with_progress(cfgs: list[TrainConfig], text: str) -> list:
         if bar is not None and seen:
             bar.progress(seen["done"] / seen["total"], text=f"{text} epoch {seen['done']}/{seen['total']}")
     try:
-        return compute.trainings(cfgs, lambda done, total: seen.update(done=done, total=total), on_wait=show)
+        return compute.diagnosed_runs(cfgs, lambda done, total: seen.update(done=done, total=total), on_wait=show)
     finally:
         if bar is not None:
             bar.empty()
 
 
-def _guess_next(cfgs: tuple[TrainConfig, ...]) -> None:
-    """The run a learner who keeps moving the same control will ask for next, computed ahead."""
-    last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
-    if len(last) == len(cfgs):
-        guesses = [g for a, b in zip(last, cfgs, strict=True) if (g := next_guess(a, b)) is not None]
-        compute.GUESSES.add(guesses + [twin_of(g) for g in guesses])
+def job(name: str, *args, text: str | None = None):
+    """Any other computation (backprop_core/jobs.py) by name and plain arguments, cached; with `text`, a
+    progress bar while it computes (only then: a cached result draws no bar)."""
+    if text is None or (done := compute.cached_job(name, *args)) is not None:
+        return done if text is not None else compute.job(name, *args)
+    bar = st.progress(0.0, text=text)
+    try:
+        return compute.job(name, *args, progress=lambda k, total: bar.progress(k / total, text=f"{text} {k}/{total}"))
+    finally:
+        bar.empty()
 
 
 def _moved(label: str, ours: str, twin: str) -> str:

@@ -1,6 +1,7 @@
-"""The columns each chart template draws, built from a run's numpy arrays (no pandas on the hot path).
+"""The data each chart template draws, built from a run's numpy arrays (no pandas on the hot path).
 
-Every function returns {column: array} (or a pair of them, for charts with two datasets). A log
+Every function returns Columns, {column name: values} of one dataset (or a pair of them, for charts
+with two datasets), which charts.draw ships as an Arrow table. A log
 scale cannot draw 0, so exact zeros go to a dataset of their own, which the chart draws in a marked
 "= 0" band or colour; NaN and inf are dropped. Long runs are thinned to evenly spaced epochs (first
 and last kept).
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_core.activations import SATURATION_Z
+from backprop_core.activations import ACTIVATIONS, SATURATION_Z
 from backprop_core.results import HALF_DECADES, METRIC_COLUMNS, STAT_COLUMNS, RunResult, hist_bin_labels
 from dashboard import raster
+
+Columns = dict[str, np.ndarray | list]   # one dataset: column name -> values (numpy, or a list of strings)
 
 MAX_EPOCHS_LINES = 100
 MAX_EPOCHS_HEAT = 60
@@ -29,7 +32,7 @@ def _names(run: RunResult) -> np.ndarray:
     return np.array(run.layer_names, dtype=object)
 
 
-def per_layer(run: RunResult, stat: str, limit: int, name: str) -> tuple[dict, dict]:
+def per_layer(run: RunResult, stat: str, limit: int, name: str) -> tuple[Columns, Columns]:
     """(positive, zero): epoch, layer, layer_name and one statistic for every (epoch, layer) where it
     is positive, and epoch, layer, layer_name where it is exactly 0."""
     epochs = _keep_epochs(len(run.stats), limit)
@@ -44,15 +47,15 @@ def per_layer(run: RunResult, stat: str, limit: int, name: str) -> tuple[dict, d
             {"epoch": epoch[zero], "layer": layer[zero], "layer_name": names[zero].tolist()})
 
 
-def grad_lines(run: RunResult) -> tuple[dict, dict]:
+def grad_lines(run: RunResult) -> tuple[Columns, Columns]:
     return per_layer(run, "grad_mean_abs", MAX_EPOCHS_LINES, "grad")
 
 
-def heat(run: RunResult) -> tuple[dict, dict]:
+def heat(run: RunResult) -> tuple[Columns, Columns]:
     return per_layer(run, "grad_norm", MAX_EPOCHS_HEAT, "grad_norm")
 
 
-def heat_domain(heats: list[dict]) -> dict:
+def heat_domain(heats: list[dict]) -> Columns:
     """Two rows carrying the smallest and largest positive ‖dL/dW‖ of every heatmap of a pair, at a
     cell each heatmap has (epoch 0, layer 1): drawn invisibly, they give the pair one colour scale."""
     values = np.concatenate([h["grad_norm"] for h in heats]) if heats else np.zeros(0)
@@ -60,14 +63,14 @@ def heat_domain(heats: list[dict]) -> dict:
     return {"epoch": np.array([0, 0]), "layer_name": ["1", "1"], "grad_norm": np.array([lo, hi])}
 
 
-def update_lines(run: RunResult) -> dict:
+def update_lines(run: RunResult) -> Columns:
     return per_layer(run, "update_ratio", MAX_EPOCHS_LINES, "ratio")[0]
 
 
 PENALISED = "train + L2 penalty"          # what the optimiser minimises when weight decay is on
 
 
-def curve(run: RunResult, metric: str) -> dict:
+def curve(run: RunResult, metric: str) -> Columns:
     """epoch, split, value of the loss or the accuracy after each epoch: train and test, and with weight
     decay the training loss plus its L2 penalty (the objective the optimiser actually minimises)."""
     m = run.metrics
@@ -86,7 +89,7 @@ def curve(run: RunResult, metric: str) -> dict:
     return {"epoch": np.concatenate(epoch), "split": split, "value": np.concatenate(value)}
 
 
-def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -> dict:
+def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -> Columns:
     """A heat cell per grid point: its corners, centre, and P(class 1) (0.5 when there is no model)."""
     dx, dy = float(grid_x[1] - grid_x[0]), float(grid_y[1] - grid_y[0])
     gx, gy = np.meshgrid(grid_x, grid_y)
@@ -95,14 +98,14 @@ def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -
     return {"x": x, "y": y, "x2": x + dx, "y2": y + dy, "cx": gx.reshape(-1), "cy": gy.reshape(-1), "p": probs}
 
 
-def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray) -> dict:
+def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray) -> Columns:
     """One row: the surface as a PNG data URL and the plane it covers (cell edges)."""
     dx, dy = float(grid_x[1] - grid_x[0]), float(grid_y[1] - grid_y[0])
     return {"url": [raster.data_url(p)], "x": [float(grid_x[0]) - dx / 2], "x2": [float(grid_x[-1]) + dx / 2],
             "y": [float(grid_y[-1]) + dy / 2], "y2": [float(grid_y[0]) - dy / 2]}
 
 
-def surface_points(X: np.ndarray, y: np.ndarray, limit: int = 300) -> dict:
+def surface_points(X: np.ndarray, y: np.ndarray, limit: int = 300) -> Columns:
     """At most `limit` training points (evenly strided), with their class as a string."""
     step = max(1, len(X) // limit)
     return {"x": X[::step, 0].astype(np.float64), "y": X[::step, 1].astype(np.float64),
@@ -117,7 +120,7 @@ HIST_HI = HIST_LO + 0.5
 HIST_LABELS = hist_bin_labels()
 
 
-def hist(run: RunResult, epoch: int) -> dict:
+def hist(run: RunResult, epoch: int) -> Columns:
     """layer, layer_name, bin (in words), its place on the axis, count and share of each layer's
     gradient entries per bin."""
     counts = run.grad_hist[run.hist_epoch(epoch)]
@@ -133,7 +136,7 @@ def hist(run: RunResult, epoch: int) -> dict:
             "count": c[ok].astype(np.int64), "share": share.reshape(-1)[ok]}
 
 
-def signal(runs: dict[str, RunResult]) -> tuple[dict, dict]:
+def signal(runs: dict[str, RunResult]) -> tuple[Columns, Columns]:
     """(measured, predicted): the RMS per-sample signal per hidden layer at initialisation, and
     the mean-field prediction for the runs it covers (plain MLPs)."""
     measured = {"run": [], "layer": [], "signal": []}
@@ -157,7 +160,7 @@ def signal(runs: dict[str, RunResult]) -> tuple[dict, dict]:
              "predicted": np.array(predicted["predicted"], dtype=np.float64)})
 
 
-def _by_run(runs: dict[str, RunResult], build) -> dict:
+def _by_run(runs: dict[str, RunResult], build) -> Columns:
     parts = [build(name, run) for name, run in runs.items()]
     out = {}
     for key in parts[0]:
@@ -166,7 +169,7 @@ def _by_run(runs: dict[str, RunResult], build) -> dict:
     return out
 
 
-def mean_hidden_gradient(runs: dict[str, RunResult]) -> tuple[dict, dict]:
+def mean_hidden_gradient(runs: dict[str, RunResult]) -> tuple[Columns, Columns]:
     """(positive, zero): run, epoch, grad: mean over the hidden layers of mean|dL/dW| (the seed's
     Demo 4 chart), and run, epoch where it is exactly 0."""
     def build(name, run, zero):
@@ -177,7 +180,7 @@ def mean_hidden_gradient(runs: dict[str, RunResult]) -> tuple[dict, dict]:
     return (_by_run(runs, lambda n, r: build(n, r, False)), _by_run(runs, lambda n, r: build(n, r, True)))
 
 
-def losses(runs: dict[str, RunResult]) -> dict:
+def losses(runs: dict[str, RunResult]) -> Columns:
     """run, epoch, loss: the training loss after each epoch."""
     def build(name, run):
         keep = _keep_epochs(len(run.metrics), MAX_EPOCHS_CURVES)
@@ -187,10 +190,10 @@ def losses(runs: dict[str, RunResult]) -> dict:
     return _by_run(runs, build)
 
 
-def unit_health(runs: dict[str, RunResult], measure: str) -> dict | None:
+def unit_health(runs: dict[str, RunResult], measure: str) -> Columns | None:
     """run, layer, share: the share of "saturated" or "dead" units per hidden layer at each run's last
     recorded epoch, for the runs whose activation can have them (None when none can)."""
-    can = {"saturated": lambda act: act in SATURATION_Z, "dead": lambda act: act == "relu"}[measure]
+    can = {"saturated": lambda act: act in SATURATION_Z, "dead": lambda act: ACTIVATIONS[act].can_die}[measure]
     runs = {name: run for name, run in runs.items() if can(run.config.act) and len(run.stats)}
     if not runs:
         return None
@@ -202,7 +205,7 @@ def unit_health(runs: dict[str, RunResult], measure: str) -> dict | None:
     return _by_run(runs, build)
 
 
-def sweep(df) -> dict:
+def sweep(df) -> Columns:
     """config, depth, ratio, lo, hi from a depth-sweep frame (positive, finite ratios only)."""
     d = df[np.isfinite(df.ratio_mean) & (df.ratio_lo > 0) & (df.ratio_mean > 0) & np.isfinite(df.ratio_hi)]
     return {"config": (d.activation + " + " + d.init).tolist(), "depth": d.depth.to_numpy(np.int64),
@@ -210,7 +213,7 @@ def sweep(df) -> dict:
             "hi": d.ratio_hi.to_numpy(np.float64)}
 
 
-def errors(tensors) -> dict:
+def errors(tensors) -> Columns:
     """parameter, order, value, shown (clipped at 1e-18 for the log axis), check: one dot per tensor, in
     the model's order (the chart sorts by `order`: a reused Vega view keeps no stale order)."""
     v = tensors.rel_err.to_numpy(np.float64)
