@@ -178,6 +178,31 @@ def elu_grad_t(z, h):
 ELU = Activation("elu", elu_t, elu_grad_t, math.sqrt(2.0), curved=True)
 
 
+# ---------------------------------------------------------------- silu (swish): z * sigmoid(z)
+def silu(z: float) -> float:
+    return z * sigmoid(z)
+
+
+def silu_grad(z: float) -> float:
+    """sigma(z) + z sigma(z) (1 - sigma(z))."""
+    s = sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
+def silu_t(z):
+    return z * z.sigmoid()
+
+
+def silu_grad_t(z, h):
+    s = z.sigmoid()
+    return s * (1 + z * (1 - s))
+
+
+# gain: torch has none for SiLU; like GELU and ELU here, the ReLU family's sqrt(2)
+SILU = Activation("silu", silu_t, silu_grad_t, math.sqrt(2.0), silu, silu_grad,
+                  r"\sigma(z_1)\,(1 + z_1(1-\sigma(z_1)))", curved=True, in_sweep=True)
+
+
 # ---------------------------------------------------------------- linear
 def linear(z: float) -> float:
     return z
@@ -198,7 +223,7 @@ def linear_grad_t(z, h):
 LINEAR = Activation("linear", linear_t, linear_grad_t, 1.0, linear, linear_grad, r"1", negative_slope=1.0)
 
 
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (RELU, LEAKY_RELU, SIGMOID, TANH, GELU, ELU, LINEAR)}
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (RELU, LEAKY_RELU, SIGMOID, TANH, GELU, ELU, SILU, LINEAR)}
 ALL_ACTIVATIONS = tuple(ACTIVATIONS)
 HAND_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if a.phi is not None)
 SWEEP_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if a.in_sweep)
