@@ -26,7 +26,8 @@ ZERO_BAND = 36                  # pixels at the bottom of a log chart for its "=
 # Log axes: the domain is widened to whole powers of ten, and ticks, grid lines and labels sit on
 # powers of ten only (1e-8, 1e-6, ... when crowded, every other one), so the labels read evenly.
 LOG_SCALE = alt.Scale(type="log", nice=True)
-LOG_AXIS = alt.Axis(format=".0e", values=[10.0 ** k for k in range(-30, 7)], labelOverlap="parity")
+LOG_AXIS = alt.Axis(format=".0e", labelOverlap="parity",      # every decade, then every tenth one (an overflowing run)
+                    values=[10.0 ** k for k in range(-40, 21)] + [10.0 ** k for k in range(30, 200, 10)])
 RUN_COLORS = alt.Scale(domain=["chosen", "fixed"], range=["#d62728", "#1f77b4"])
 LAYER_COLOR = alt.Color("layer:Q", title="Layer (last: output)",
                         scale=alt.Scale(scheme="viridis"), legend=alt.Legend(format="d", tickMinStep=1))
