@@ -8,10 +8,10 @@ The script's last stdout line is one JSON object:
 
 What a script reproduces (it says so in its docstring): on the same machine and software, every
 number bit for bit (tests/test_codegen.py); on another machine, the digits the page shows, except for
-runs the page marks "Sensitive to rounding" (dashboard/runs.py).
+runs the page marks "Sensitive to rounding" (dashboard/computing.py).
 
-It does what the page does, in the same order, so the numbers are the same bit for bit: the data
-generators, the seeded initialisation, the hand-written backward pass and torch.optim's Adam or SGD
+It does what the page does, in the same order, so the numbers are the same bit for bit: the seeded
+draws (draws.py), the data generators, the initialisation, the hand-written backward pass and torch.optim's Adam or SGD
 (which the dashboard's own flat optimiser matches exactly). The data generators, the activations
 and the model classes are copied from this package's source files when the script is built (read
 as text, never imported, so building a script needs no torch). tests/test_codegen.py runs the
@@ -225,6 +225,10 @@ CONFIGS = {pprint.pformat(configs, sort_dicts=False, width=110)}
 {f"POINTS = {points!r}  # the learner's own points: x1, x2, class" if any_custom else ""}
 
 
+# ---- random draws that every CPU makes alike (uniform bits from torch.rand, float64 transforms)
+{_defs("draws", "uniform", "normal", "_box_muller")}
+
+
 # ---- data: the same seeded generators as the page
 {_data_block(list(cfgs.values()))}
 
@@ -262,17 +266,19 @@ def gain(activation):
     return GAINS[activation]
 
 
-{_defs("models", "weight_distribution", "Block", "MLP", "_init_linear")}
+{_defs("models", "weight_distribution", "Block", "MLP", "draw_weights")}
 
 
 def build_mlp(c):
-    """Seeded weights: PyTorch's default Linear init draws from the global generator, in this order,
-    in float32; training then runs in float64 (16 digits), as the page's does."""
-    torch.manual_seed(c["seed"])
-    model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, 2)
-    for block in model.hidden:
-        _init_linear(block.linear, c["init"], c["act"])
-    _init_linear(model.out, c["init"], "linear")
+    """Seeded weights, drawn in float32 as the page draws them (the same on every CPU); training then
+    runs in float64 (16 digits), as the page's does."""
+    with torch.device("meta"):
+        model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, 2)
+    model = model.to_empty(device="cpu")
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.LayerNorm)):
+            module.reset_parameters()
+    draw_weights(model, c["init"], c["seed"])
     return model.to(torch.float64)
 {norm_code}
 

@@ -1,8 +1,9 @@
 """Seeded 2-D binary classification sets and a grid for decision surfaces.
 
-Every generator draws from its own torch.Generator(seed): the same (name, n, noise, seed) always
-gives the same tensors. The n training points come first and the test points after them, so
-"linear" with seed 11 and n 200 reproduces the seed post's X = torch.randn(200, 2) exactly.
+Every generator draws from its own torch.Generator(seed) through draws.py, in float64, and the points
+are rounded to float32 once: the same (name, n, noise, seed) gives the same points on every CPU.
+The n training points come first and the test points after them; "linear" with seed 11 and n 200
+draws the seed lesson's X = torch.randn(200, 2) (to about 5 digits: draws.py says why not exactly).
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 import torch
 
 from backprop_core.config import DATASETS, N_RANGE
+from backprop_core.draws import normal, uniform
 
 
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    X_train: torch.Tensor   # (n, 2) float32
+    X_train: torch.Tensor   # (n, 2) float32 (training converts it to its precision)
     y_train: torch.Tensor   # (n,) int64 in {0, 1}
     X_test: torch.Tensor    # (n_test, 2)
     y_test: torch.Tensor
@@ -33,46 +35,46 @@ def _balanced_labels(m: int, g: torch.Generator) -> torch.Tensor:
 
 
 def _linear(m, noise, g):
-    X = torch.randn(m, 2, generator=g)
-    score = X[:, 0] + X[:, 1] + noise * torch.randn(m, generator=g)
+    X = normal((m, 2), g).float().double()            # the points as the network sees them
+    score = X[:, 0] + X[:, 1] + noise * normal((m,), g)
     return X, (score > 0).long()
 
 
 def _xor(m, noise, g):
-    X = torch.rand(m, 2, generator=g) * 2 - 1
+    X = uniform((m, 2), -1.0, 1.0, g)
     y = (X[:, 0] * X[:, 1] > 0).long()
-    return X + noise * torch.randn(m, 2, generator=g), y
+    return X + noise * normal((m, 2), g), y
 
 
 def _circles(m, noise, g):
     y = _balanced_labels(m, g)
-    angle = torch.rand(m, generator=g) * 2 * math.pi
-    radius = torch.where(y == 1, 0.5, 1.0)
+    angle = uniform((m,), 0.0, 1.0, g) * 2 * math.pi
+    radius = torch.where(y == 1, 0.5, 1.0).double()
     X = torch.stack([radius * angle.cos(), radius * angle.sin()], 1)
-    return X + noise * torch.randn(m, 2, generator=g), y
+    return X + noise * normal((m, 2), g), y
 
 
 def _moons(m, noise, g):
     y = _balanced_labels(m, g)
-    t = torch.rand(m, generator=g) * math.pi
+    t = uniform((m,), 0.0, 1.0, g) * math.pi
     upper = torch.stack([t.cos(), t.sin()], 1)
     lower = torch.stack([1 - t.cos(), 0.5 - t.sin()], 1)
-    X = torch.where((y == 0)[:, None], upper, lower) - torch.tensor([0.5, 0.25])
-    return X + noise * torch.randn(m, 2, generator=g), y
+    X = torch.where((y == 0)[:, None], upper, lower) - torch.tensor([0.5, 0.25], dtype=torch.float64)
+    return X + noise * normal((m, 2), g), y
 
 
 def _spirals(m, noise, g):
     y = _balanced_labels(m, g)
-    t = torch.rand(m, generator=g).sqrt() * 3 * math.pi
-    sign = torch.where(y == 0, 1.0, -1.0)
+    t = uniform((m,), 0.0, 1.0, g).sqrt() * 3 * math.pi
+    sign = torch.where(y == 0, 1.0, -1.0).double()
     X = torch.stack([sign * t * t.cos(), sign * t * t.sin()], 1) / (3 * math.pi)
-    return X + noise * torch.randn(m, 2, generator=g), y
+    return X + noise * normal((m, 2), g), y
 
 
 def _blobs(m, noise, g):
     y = _balanced_labels(m, g)
-    centre = torch.where((y == 1)[:, None], torch.tensor([1.0, 1.0]), torch.tensor([-1.0, -1.0]))
-    return centre + (0.5 + noise) * torch.randn(m, 2, generator=g), y
+    centre = torch.where((y == 1)[:, None], 1.0, -1.0).double().expand(m, 2)
+    return centre + (0.5 + noise) * normal((m, 2), g), y
 
 
 _MAKERS = {"linear": _linear, "xor": _xor, "circles": _circles, "moons": _moons,

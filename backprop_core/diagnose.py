@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_core.activations import ACTIVATIONS, SATURATION_Z
+from backprop_core.digits import general, percent
+from backprop_core.digits import ratio as ratio_text
 from backprop_core.fixes import Fix, fixes_for
 from backprop_core.results import METRIC_COLUMNS, STAT_COLUMNS, RunResult
 
@@ -62,10 +64,6 @@ class Diagnosis:
     def titled(self, prefix: str) -> str:
         """'<prefix>: <verdict>. <evidence>' (the /vanishing page says 'Verdict with relu: ...')."""
         return f"{prefix}: {self.verdict}. " + " ".join(self.evidence)
-
-
-def _sci(v: float) -> str:
-    return f"{v:.1e}" if (v != 0 and (abs(v) < 1e-2 or abs(v) >= 1e3)) else f"{v:.3g}"
 
 
 def gradient_ratio(run: RunResult, epoch: int = 0) -> float:
@@ -141,19 +139,19 @@ def diagnose(run: RunResult) -> Diagnosis:
         evidence.append(f"Training diverged at epoch {run.diverged_at}: the loss or the gradients "
                         f"became infinite or NaN, so everything after that epoch is missing.")
         if has_stats:
-            evidence.append(f"The largest gradient norm before that was {_sci(_max(run.column('grad_norm')))}.")
+            evidence.append(f"The largest gradient norm before that was {ratio_text(_max(run.column('grad_norm')))}.")
         return verdict_of("diverged")
 
     max_norm = _max(run.column("grad_norm")) if has_stats else 0.0
     blowup = len(loss) >= 2 and loss[-1] > LOSS_BLOWUP * loss[0]
     if (ratio > EXPLODE_RATIO) or max_norm > EXPLODE_NORM or blowup:
         if ratio > EXPLODE_RATIO:
-            evidence.append(f"Layer 1 receives {_sci(ratio)}x the gradient of layer {D} at "
+            evidence.append(f"Layer 1 receives {ratio_text(ratio)}x the gradient of layer {D} at "
                             f"initialisation: it grows on the way down.")
         if max_norm > EXPLODE_NORM:
-            evidence.append(f"A gradient norm reached {_sci(max_norm)} (threshold {_sci(EXPLODE_NORM)}).")
+            evidence.append(f"A gradient norm reached {ratio_text(max_norm)} (threshold {ratio_text(EXPLODE_NORM)}).")
         if blowup:
-            evidence.append(f"The training loss rose from {loss[0]:.3g} to {loss[-1]:.3g}.")
+            evidence.append(f"The training loss rose from {general(loss[0])} to {general(loss[-1])}.")
         return verdict_of("exploding")
 
     dead = col("dead") if ACTIVATIONS[cfg.act].can_die and has_stats else None
@@ -165,16 +163,16 @@ def diagnose(run: RunResult) -> Diagnosis:
                         f"never learn again.")
         evidence.append(f"Dead units at the last epoch: {layer_ranges(dead)}.")
         if len(acc):
-            evidence.append(f"Final training accuracy {acc[-1]:.1%} (always guessing the majority class gives "
-                            f"{majority_share(run):.1%}).")
+            evidence.append(f"Final training accuracy {percent(acc[-1])} (always guessing the majority class gives "
+                            f"{percent(majority_share(run))}).")
         return verdict_of("dead units")
 
     if ratio < VANISH_RATIO:
-        evidence.append(f"Layer 1 receives {_sci(ratio)} of the gradient of layer {D} at "
-                        f"initialisation (threshold {_sci(VANISH_RATIO)}): the early layers barely learn.")
+        evidence.append(f"Layer 1 receives {ratio_text(ratio)} of the gradient of layer {D} at "
+                        f"initialisation (threshold {ratio_text(VANISH_RATIO)}): the early layers barely learn.")
         sat = float(col("saturated").mean()) if cfg.act in SATURATION_Z and has_stats else 0.0
         if sat > 0:
-            evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
+            evidence.append(f"{percent(sat, 0)} of {cfg.act} pre-activations are saturated "
                             f"(|u| > {SATURATION_Z[cfg.act]:g}).")
         _mention_dead(evidence, dead)
         return verdict_of("vanishing")
@@ -182,33 +180,33 @@ def diagnose(run: RunResult) -> Diagnosis:
     if cfg.act in SATURATION_Z and has_stats:
         sat = float(col("saturated").mean())
         if sat >= SATURATED_SHARE and not learned:
-            evidence.append(f"{sat:.0%} of {cfg.act} pre-activations are saturated "
+            evidence.append(f"{percent(sat, 0)} of {cfg.act} pre-activations are saturated "
                             f"(|u| > {SATURATION_Z[cfg.act]:g}, slope near 0) at the last epoch.")
             return verdict_of("saturated")
 
     if dead is not None:
         worst = int(np.argmax(dead))
         if dead.mean() >= DEAD_SHARE or dead[worst] >= DEAD_LAYER_SHARE:
-            evidence.append(f"{dead.mean():.0%} of the hidden units output 0 for every "
+            evidence.append(f"{percent(dead.mean(), 0)} of the hidden units output 0 for every "
                             f"training point ({layer_ranges(dead)}); dead units pass no gradient, so they "
                             f"never recover.")
             return verdict_of("dead units")
 
     if not math.isnan(ratio):
-        evidence.append(f"Gradients flow: layer 1 receives {_sci(ratio)}x the gradient of layer {D} at "
-                        f"initialisation (healthy band {_sci(VANISH_RATIO)}..{_sci(EXPLODE_RATIO)}).")
+        evidence.append(f"Gradients flow: layer 1 receives {ratio_text(ratio)}x the gradient of layer {D} at "
+                        f"initialisation (healthy band {ratio_text(VANISH_RATIO)}..{ratio_text(EXPLODE_RATIO)}).")
     else:
         evidence.append("Gradients flow: with one hidden layer there is no depth for them to vanish over.")
     _mention_dead(evidence, dead)
-    guess = f"always guessing the majority class gives {majority_share(run):.1%}"
+    guess = f"always guessing the majority class gives {percent(majority_share(run))}"
     if learning == "learned":
-        evidence.append(f"The network learned: final training loss {loss[-1]:.3g}, accuracy {acc[-1]:.1%}.")
+        evidence.append(f"The network learned: final training loss {general(loss[-1])}, accuracy {percent(acc[-1])}.")
     elif learning == "partly learned":
-        evidence.append(f"The network learns, partly: final training accuracy {acc[-1]:.1%}, below the "
-                        f"{LEARNED_ACC:.0%} this page calls learned ({guess}); final loss {loss[-1]:.3g}.")
+        evidence.append(f"The network learns, partly: final training accuracy {percent(acc[-1])}, below the "
+                        f"{LEARNED_ACC:.0%} this page calls learned ({guess}); final loss {general(loss[-1])}.")
     else:
-        evidence.append(f"But the network has not learned the data: final training accuracy {acc[-1]:.1%}, "
-                        f"no better than guessing ({guess}); final loss {loss[-1]:.3g}.")
+        evidence.append(f"But the network has not learned the data: final training accuracy {percent(acc[-1])}, "
+                        f"no better than guessing ({guess}); final loss {general(loss[-1])}.")
     return verdict_of("not learned" if learning == "not learned" else "healthy")
 
 

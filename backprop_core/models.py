@@ -18,15 +18,13 @@ it has a real gradient.
 from __future__ import annotations
 
 import math
-import threading
 
 import torch
 from torch import nn
 
 from backprop_core.activations import ACTIVATIONS, ALL_ACTIVATIONS, torch_fn
 from backprop_core.config import DEPTH_RANGE, INITS, NORMS, WIDTH_RANGE
-
-_GLOBAL_RNG_LOCK = threading.Lock()
+from backprop_core.draws import normal, uniform
 
 
 def gain(activation: str) -> float:
@@ -112,34 +110,45 @@ def _check(depth, width, activation, init, norm):
             raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _init_linear(linear: nn.Linear, init: str, activation: str) -> None:
-    if init == "default":
-        return  # nn.Linear already drew PyTorch's default weights and biases
-    fan_out, fan_in = linear.weight.shape
-    kind, scale = weight_distribution(init, activation, fan_in, fan_out)
+def draw_weights(model: MLP, init: str, seed: int) -> None:
+    """Fill every Linear of `model` with seeded draws (draws.py: the same weights on every CPU).
+
+    PyTorch's order: first each Linear's default init as its constructor draws it (weight
+    U(+-1/sqrt(fan_in)) by kaiming_uniform_(a=sqrt(5)), then bias U(+-1/sqrt(fan_in))), hidden layers
+    first, then out; then, for another init, each Linear's new weights in the same order, biases 0."""
+    g = torch.Generator().manual_seed(seed)
+    linears = [block.linear for block in model.hidden] + [model.out]
+    acts = [model.activation] * len(model.hidden) + ["linear"]
     with torch.no_grad():
-        if kind == "uniform":
-            linear.weight.uniform_(-scale, scale)
-        else:
-            linear.weight.normal_(0.0, scale)
-        if linear.bias is not None:
-            linear.bias.zero_()
+        for linear in linears:
+            fan_in = linear.weight.shape[1]
+            gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))            # kaiming_uniform_'s, for a = sqrt(5)
+            bound = math.sqrt(3.0) * (gain / math.sqrt(fan_in))
+            linear.weight.copy_(uniform(tuple(linear.weight.shape), -bound, bound, g))
+            if linear.bias is not None:
+                linear.bias.copy_(uniform(tuple(linear.bias.shape), -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), g))
+        if init == "default":
+            return
+        for linear, act in zip(linears, acts, strict=True):
+            fan_out, fan_in = linear.weight.shape
+            kind, scale = weight_distribution(init, act, fan_in, fan_out)
+            shape = (fan_out, fan_in)
+            linear.weight.copy_(uniform(shape, -scale, scale, g) if kind == "uniform" else normal(shape, g, 0.0, scale))
+            if linear.bias is not None:
+                linear.bias.zero_()
 
 
 def build_mlp(depth: int, width: int, activation: str, init: str = "default", norm: str = "none",
               residual: bool = False, seed: int = 0, in_dim: int = 2, out_dim: int = 2,
               dtype: torch.dtype = torch.float32) -> MLP:
-    """A seeded MLP; the same arguments always give bit-identical weights, also when many
-    threads build models at once. The global torch RNG is left untouched (forked RNG)."""
+    """A seeded MLP: the same arguments give bit-identical weights on every CPU and in every thread
+    (its own generator; the model is built on the meta device, so nothing draws from torch's global one)."""
     _check(depth, width, activation, init, norm)
-    # PyTorch's default Linear init draws from the process-global RNG. Seeding it is only
-    # reproducible if no other thread draws or seeds in between (a server builds models for many
-    # sessions at once), so the seeded draw is serialised.
-    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch.device("meta"):
         model = MLP(depth, width, activation, norm, residual, in_dim, out_dim)
-        for block in model.hidden:
-            _init_linear(block.linear, init, activation)
-        _init_linear(model.out, init, "linear")
+    model = model.to_empty(device="cpu")
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.LayerNorm)):
+            module.reset_parameters()                  # weight 1, bias 0 (and BatchNorm's running statistics)
+    draw_weights(model, init, seed)
     return model.to(dtype)
-

@@ -1,44 +1,27 @@
-"""What a page prints about a training run, as text: the numbers at the precision they are shown.
+"""What a page prints about a training run, as text, and the check that those digits do not depend
+on rounding.
 
 Because the text is what a learner reads, two runs can be compared by it: `rounding_check` sets a
-run's readout beside the readout of the same run trained in float32 (its rounding twin), and any
-line that differs is a number that depends on rounding rather than on the network.
-
-Numbers for reading (`number`): at most 4 significant digits, scientific notation for the very
-large and the very small, so no page prints `15368399826945351056185360384.0000`.
+run's readout beside the readout of the same run trained in float32 (its rounding twin). A line
+whose text differs depends on rounding rather than on the network. So does a line whose numbers
+read the same but sit closer to the point where their last digit shown would change than SAFETY
+times the twin's difference: rounding of another kind (another CPU's) could tip them over.
+Numbers are formatted by digits.py, which can print each readout a second time with more digits.
 """
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
 
+from backprop_core.diagnose import diagnose
+from backprop_core.digits import DASH, more_digits, number, percent
 from backprop_core.results import RunResult, final_metrics
 
-SIG_DIGITS = 4
-PLAIN_RANGE = (1e-3, 1e5)        # inside it, plain decimals; outside, scientific notation
-DASH = "—"
-
-
-def number(value: float, digits: int = SIG_DIGITS) -> str:
-    """`value` with `digits` significant digits: 0.008182, 0.5210, 15.37, 1.537e+28, 3.2e-07."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    v = float(value) + 0.0                    # folds -0.0 into 0.0
-    if v == 0:
-        return "0"
-    lo, hi = PLAIN_RANGE
-    if lo <= abs(v) < hi:
-        decimals = max(digits - 1 - math.floor(math.log10(abs(v))), 0)
-        text = f"{v:.{decimals}f}"
-        if abs(float(text)) < hi:             # rounding up may reach the next power of ten
-            return text
-    return f"{v:.{digits - 1}e}"
-
-
-def percent(value: float, decimals: int = 1) -> str:
-    """A share as a percentage (0.915 -> '91.5%'), or a dash when there is none."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value:.{decimals}%}"
+EXTRA_DIGITS = 4          # the precise readout's extra digits per number
+SAFETY = 10.0             # how many times the twin's difference a number must stay clear of a rounding boundary
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", re.IGNORECASE)
 
 
 STATUS_HELP = ("learned: at least 90% training accuracy at the end; partly learned: at least 10 points better "
@@ -82,6 +65,58 @@ def modes_differ(run: RunResult) -> bool:
             or not (math.isfinite(a) and math.isfinite(b)) or max(a, b) >= 1.5 * min(a, b))
 
 
-def rounding_check(readout: dict[str, str], twin: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """The lines that read differently in the float32 twin: {label: (this run, the twin)}."""
-    return {k: (v, twin.get(k, DASH)) for k, v in readout.items() if twin.get(k) != v}
+@dataclass(frozen=True)
+class Readout:
+    """A run's readout as the page shows it, and the same lines with EXTRA_DIGITS more digits in each number."""
+    shown: dict[str, str]
+    precise: dict[str, str]
+
+
+def readout_of(run: RunResult, diagnosis=None) -> Readout:
+    """The run's Readout (`diagnosis` is the run's own, when already made)."""
+    shown = run_readout(run, diagnosis if diagnosis is not None else diagnose(run))
+    with more_digits(EXTRA_DIGITS):
+        precise = run_readout(run, diagnose(run))
+    return Readout(shown, precise)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A line that depends on rounding: what this run and its twin print, or (close) their precise
+    texts when the shown ones agree but sit too close to a rounding boundary."""
+    ours: str
+    twin: str
+    close: bool = False
+
+
+def rounding_check(ours: Readout, twin: Readout) -> dict[str, Moved]:
+    """The lines of `ours` that depend on rounding, judged against its float32 `twin`."""
+    moved = {}
+    for label, text in ours.shown.items():
+        other = twin.shown.get(label, DASH)
+        if other != text:
+            moved[label] = Moved(text, other)
+        elif _too_close(text, ours.precise.get(label, ""), twin.precise.get(label, "")):
+            moved[label] = Moved(ours.precise[label], twin.precise[label], close=True)
+    return moved
+
+
+def _too_close(shown: str, precise: str, twin_precise: str) -> bool:
+    """Whether some number of `shown` lies nearer to where its last digit would change than SAFETY
+    times the difference between its precise value here and in the twin."""
+    tokens, ours, theirs = (NUMBER.findall(t) for t in (shown, precise, twin_precise))
+    if not len(tokens) == len(ours) == len(theirs):
+        return precise != twin_precise
+    for token, a, b in zip(tokens, ours, theirs, strict=True):
+        v, t = float(a), float(b)
+        if v == t:
+            continue
+        margin = half_step(token) - abs(v - float(token))
+        if not math.isfinite(margin) or SAFETY * abs(v - t) >= margin:
+            return True
+    return False
+
+
+def half_step(token: str) -> float:
+    """Half a unit in the last digit a number was printed with: '0.003719' -> 5e-07, '3.585e-05' -> 5e-09."""
+    return 0.5 * float(Decimal(1).scaleb(Decimal(token).as_tuple().exponent))

@@ -16,8 +16,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import torch  # noqa: E402
 
-from backprop_core.diagnose import diagnose  # noqa: E402
-from backprop_core.readout import rounding_check, run_readout  # noqa: E402
+from backprop_core.readout import readout_of, rounding_check  # noqa: E402
 from backprop_core.training import train  # noqa: E402
 
 from golden_views import configs_of, key_of  # noqa: E402
@@ -47,14 +46,16 @@ def main() -> None:
             seen.add(key_of(cfg))
             r64, t64 = timed(cfg)
             r32, t32 = timed(replace(cfg, precision="float32"))
-            a, b = run_readout(r64, diagnose(r64)), run_readout(r32, diagnose(r32))
+            a, b = readout_of(r64), readout_of(r32)
             moved = rounding_check(a, b)
             ratios.append(t64 / t32)
-            what = "; ".join(f"{k}: {v[1]} (float64 {v[0]})" if k != "Verdict" else
-                             f"verdict: {v[1].split('. ')[0]} (float64 {v[0].split('. ')[0]})"
-                             for k, v in moved.items()) or "nothing"
+            what = "; ".join(f"{k}: {m.twin} (float64 {m.ours}{', close to a digit change' if m.close else ''})"
+                             if k != "Verdict" else
+                             f"verdict: {m.twin.split('. ')[0]} (float64 {m.ours.split('. ')[0]}"
+                             f"{', numbers close to a digit change' if m.close else ''})"
+                             for k, m in moved.items()) or "nothing"
             name = "/" + page + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-            summary = f"{a['Status']}, loss {a['Train loss']}, acc {a['Train accuracy']}"
+            summary = f"{a.shown['Status']}, loss {a.shown['Train loss']}, acc {a.shown['Train accuracy']}"
             print(f"| `{name}` | {cfg.depth}x{cfg.width} {cfg.act} {cfg.norm} | {summary} | {what} | "
                   f"{t32 * 1e3:.0f} | {t64 * 1e3:.0f} | {t64 / t32:.2f} |")
     print(f"\nfloat64 / float32 training time: median {statistics.median(ratios):.2f}x "

@@ -3,11 +3,12 @@ rounding check) and `job(name, *args)` for the rest (ledgers, model checks, the 
 come from the cache or the workers (side by side), with a progress bar while a long one computes.
 
 Pages show float64 runs. Each one's rounding twin, the same run in float32 (7 digits instead of
-16, and PyTorch's default), trains beside it. Where the two read differently at the precision shown
-(readout.rounding_check), rounding errors grew during the run until they reached the digits shown,
-and the page says so instead of presenting those digits as facts. Where they read the same, a
-perturbation ten million times larger than float64's rounding left the shown digits alone, so
-another CPU's float64 rounding leaves them alone too.
+16, and PyTorch's default), trains beside it. Where the two read differently at the precision shown,
+or read alike but close to where a digit shown would change (readout.rounding_check), rounding
+errors grew during the run until they reached the digits shown, and the page says so instead of
+presenting those digits as facts. Where neither holds, float32's rounding at every step left the
+shown digits well alone, and so does another CPU, whose float64 rounding is a billion times smaller
+(tests/test_rounding.py).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class PageRun:
     result: object                       # results.RunResult
     diagnosis: object                    # diagnose.Diagnosis
     readout: dict[str, str]              # readout.run_readout
-    rounding: dict[str, tuple[str, str]]  # lines that read differently in float32: (this run, the twin)
+    rounding: dict[str, readout.Moved]   # lines that depend on rounding (readout.rounding_check)
 
 
 def twin_of(cfg: TrainConfig) -> TrainConfig:
@@ -50,9 +51,9 @@ def runs(*cfgs: TrainConfig, text: str = "Training the network…") -> list[Page
     shown = []
     for cfg, (run, diagnosis), (twin, twin_diagnosis) in zip(cfgs, results[:len(cfgs)], results[len(cfgs):],
                                                             strict=True):
-        lines = readout.run_readout(run, diagnosis)
-        check = readout.rounding_check(lines, readout.run_readout(twin, twin_diagnosis))
-        shown.append(PageRun(cfg, run, diagnosis, lines, check))
+        lines = readout.readout_of(run, diagnosis)
+        check = readout.rounding_check(lines, readout.readout_of(twin, twin_diagnosis))
+        shown.append(PageRun(cfg, run, diagnosis, lines.shown, check))
     return shown
 
 
@@ -82,25 +83,28 @@ def job(name: str, *args, text: str | None = None):
         bar.empty()
 
 
-def _moved(label: str, ours: str, twin: str) -> str:
+def _moved(label: str, m: readout.Moved) -> str:
     """One line of the rounding notice: what float32 shows instead."""
-    if label != "Verdict":
-        return f"{label.lower()} {twin} (here {ours})"
-    ours_word, twin_word = ours.split(". ")[0], twin.split(". ")[0]
-    if ours_word == twin_word:
-        return "the same verdict with other numbers in its evidence"
-    return f"“{twin_word}” (here “{ours_word}”)"
+    if label == "Verdict":
+        ours_word, twin_word = m.ours.split(". ")[0], m.twin.split(". ")[0]
+        if ours_word != twin_word:
+            return f"“{twin_word}” (here “{ours_word}”)"
+        return ("the same verdict, with numbers in its evidence close to where their last digit shown changes"
+                if m.close else "the same verdict with other numbers in its evidence")
+    if m.close:
+        return f"{label.lower()} {m.twin} (here {m.ours}: the same digits shown, close to where the last one changes)"
+    return f"{label.lower()} {m.twin} (here {m.ours})"
 
 
 def show_rounding(run: PageRun, name: str = "This run") -> None:
     """A notice when the run's readout depends on rounding (nothing otherwise)."""
     if not run.rounding:
         return
-    lines = "; ".join(_moved(label, ours, twin) for label, (ours, twin) in run.rounding.items())
+    lines = "; ".join(_moved(label, m) for label, m in run.rounding.items())
     st.warning(f"**Sensitive to rounding.** Pages compute in float64 (about 16 digits). In float32, PyTorch's "
                f"default (about 7 digits), {name.lower()} shows {lines}. Rounding errors grow during this run until "
-               "they reach the digits shown, so those digits may differ on another CPU too.",
-               icon=":material/blur_on:")
+               "they reach, or come close to, the digits shown, so this run's numbers may read differently on "
+               "another CPU too.", icon=":material/blur_on:")
 
 
 def show_modes(run: PageRun, name: str = "this run") -> None:

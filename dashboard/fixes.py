@@ -9,8 +9,8 @@ import streamlit as st
 from backprop_core.budget import RANK_BUDGET_SECONDS, wall_seconds
 from backprop_core.config import RANK_PARAM, TrainConfig
 from backprop_core.diagnose import gradient_ratio
+from backprop_core.digits import number, percent
 from backprop_core.fixes import FIX_LABELS, FIXES, apply_fix
-from backprop_core.readout import number, percent
 from backprop_core.results import final_metrics
 from dashboard import charts, computing, controls
 

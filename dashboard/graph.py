@@ -5,8 +5,8 @@ blank and the step's nodes and edges are highlighted. Built from numbers only: n
 learner reaches the DOT text."""
 from __future__ import annotations
 
+from backprop_core.digits import number
 from backprop_core.hand import HandResult, WalkStep, known_after
-from backprop_core.readout import number
 
 HIGHLIGHT, HIGHLIGHT_EDGE = "#fde68a", "#d97706"
 # On a narrow screen the graph keeps a readable size and scrolls sideways instead of shrinking its

