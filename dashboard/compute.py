@@ -197,7 +197,7 @@ class Workers:
 
     def call(self, name: str, *args, progress: Progress = None, guess: bool = False):
         """Run job `name` in a worker and wait for it; `progress(done, total)` while it runs. A
-        `guess` (GuessAhead's) does not count as a learner's job for `quiet_for`."""
+        `guess` (idle work: a rounding twin or a guessed view) does not count as a learner's job."""
         if self.count == 0:
             kwargs = {"progress": progress} if name in jobs.WITH_PROGRESS and progress else {}
             return jobs.JOBS[name](*args, **kwargs)
@@ -221,6 +221,10 @@ class Workers:
         with self._lock:
             self._busy += change
             self._last_busy = time.monotonic()
+
+    def free(self) -> int:
+        """Workers no learner's job holds or waits for."""
+        return max(0, self.count - self._busy)
 
     def quiet_for(self) -> float:
         """Seconds since a learner's job last ran; 0 while one runs or waits for a worker."""
@@ -281,7 +285,7 @@ def diagnosed_runs(cfgs: list[TrainConfig], progress: Progress = None,
 
 
 def in_background(fn, *args) -> None:
-    """Run fn(*args) in one of the waiting threads (guess_ahead.py computes its guesses there)."""
+    """Run fn(*args) in one of the waiting threads (idle_work.py drains its queues there)."""
     _WAITERS.submit(fn, *args)
 
 

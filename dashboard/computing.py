@@ -2,13 +2,18 @@
 rounding check) and `job(name, *args)` for the rest (ledgers, model checks, the depth sweep). Both
 come from the cache or the workers (side by side), with a progress bar while a long one computes.
 
-Pages show float64 runs. Each one's rounding twin, the same run in float32 (7 digits instead of
-16, and PyTorch's default), trains beside it. Where the two read differently at the precision shown,
-or read alike but close to where a digit shown would change (readout.rounding_check), rounding
-errors grew during the run until they reached the digits shown, and the page says so instead of
-presenting those digits as facts. Where neither holds, float32's rounding at every step left the
-shown digits well alone, and so does another CPU, whose float64 rounding is a billion times smaller
+Pages show float64 runs. Each one's rounding twin is the same run in float32 (7 digits instead of
+16, and PyTorch's default). Where the two read differently at the precision shown, or read alike
+but close to where a digit shown would change (readout.rounding_check), rounding errors grew during
+the run until they reached the digits shown, and the page says so instead of presenting those
+digits as facts. Where neither holds, float32's rounding at every step left the shown digits well
+alone, and so does another CPU, whose float64 rounding is a billion times smaller
 (tests/test_rounding.py).
+
+No learner waits for a twin. It trains beside its run while a worker is free for it (one learner,
+one run: as fast as the run alone); otherwise the page shows the run at once, the twin trains as
+idle work (idle_work.py), and a small fragment looks for it every CHECK_POLL seconds and redraws
+the page with the notice once it is there.
 """
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ import streamlit as st
 
 from backprop_core import readout
 from backprop_core.config import TrainConfig
-from dashboard import compute, guess_ahead
+from dashboard import compute, guess_ahead, idle_work
 
 LAST_RUNS_KEY = "_last_runs"
+CHECK_POLL = 1.0                  # seconds between looks for a rounding twin trained as idle work
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,7 @@ class PageRun:
     result: object                       # results.RunResult
     diagnosis: object                    # diagnose.Diagnosis
     readout: dict[str, str]              # readout.run_readout
-    rounding: dict[str, readout.Moved]   # lines that depend on rounding (readout.rounding_check)
+    rounding: dict[str, readout.Moved] | None   # lines that depend on rounding; None: the twin is not done yet
 
 
 def twin_of(cfg: TrainConfig) -> TrainConfig:
@@ -39,22 +45,28 @@ def twin_of(cfg: TrainConfig) -> TrainConfig:
 
 
 def runs(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageRun]:
-    """One PageRun per config. Runs and twins go to the workers together, the pages' runs first."""
-    wanted = list(cfgs) + [twin_of(c) for c in cfgs]
-    results = [compute.cached_run(c) for c in wanted]
-    missing = [c for c, r in zip(wanted, results, strict=True) if r is None]
-    if missing:
-        computed = iter(_runs_with_progress(missing, text))
-        results = [r if r is not None else next(computed) for r in results]
+    """One PageRun per config: the runs from the cache or the workers (side by side), their twins
+    beside them while workers are free for both, else as idle work (see the module's docstring)."""
+    twins = [twin_of(c) for c in cfgs]
+    found = {c: r for c in cfgs + tuple(twins) if (r := compute.cached_run(c)) is not None}
+    missing = [c for c in cfgs if c not in found]
+    missing_twins = [t for t in twins if t not in found]
+    beside = missing_twins if not idle_work.enabled() or (
+        missing and compute.WORKERS_POOL.free() >= len(missing) + len(missing_twins)) else []
+    if missing or beside:
+        found |= dict(zip(missing + beside, _runs_with_progress(missing + beside, text), strict=True))
+    idle_work.IDLE.check([t for t in twins if t not in found])
     last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
     guess_ahead.after_move(last, cfgs, also=lambda cfg: [twin_of(cfg)])
-    shown = []
-    for cfg, (run, diagnosis), (twin, twin_diagnosis) in zip(cfgs, results[:len(cfgs)], results[len(cfgs):],
-                                                            strict=True):
-        lines = readout.readout_of(run, diagnosis)
-        check = readout.rounding_check(lines, readout.readout_of(twin, twin_diagnosis))
-        shown.append(PageRun(cfg, run, diagnosis, lines.shown, check))
-    return shown
+    return [page_run(c, found[c], found.get(t)) for c, t in zip(cfgs, twins, strict=True)]
+
+
+def page_run(cfg: TrainConfig, done, twin_done) -> PageRun:
+    """A PageRun from (RunResult, Diagnosis) of the run and, when done, of its twin."""
+    run, diagnosis = done
+    lines = readout.readout_of(run, diagnosis)
+    check = None if twin_done is None else readout.rounding_check(lines, readout.readout_of(*twin_done))
+    return PageRun(cfg, run, diagnosis, lines.shown, check)
 
 
 def _runs_with_progress(cfgs: list[TrainConfig], text: str) -> list:
@@ -97,7 +109,12 @@ def _moved(label: str, m: readout.Moved) -> str:
 
 
 def show_rounding(run: PageRun, name: str = "This run") -> None:
-    """A notice when the run's readout depends on rounding (nothing otherwise)."""
+    """A notice when the run's readout depends on rounding, nothing when it does not, and while its
+    twin is not done yet, a line that says so and redraws the page once it is."""
+    if run.rounding is None:
+        await_checks([run.config], f"Checking {name.lower()} against rounding: the same run in float32 is training "
+                                   "while the server is idle; a notice appears here if its digits depend on rounding.")
+        return
     if not run.rounding:
         return
     lines = "; ".join(_moved(label, m) for label, m in run.rounding.items())
@@ -105,6 +122,17 @@ def show_rounding(run: PageRun, name: str = "This run") -> None:
                f"default (about 7 digits), {name.lower()} shows {lines}. Rounding errors grow during this run until "
                "they reach, or come close to, the digits shown, so this run's numbers may read differently on "
                "another CPU too.", icon=":material/blur_on:")
+
+
+@st.fragment(run_every=CHECK_POLL)
+def await_checks(cfgs: list[TrainConfig], text: str) -> None:
+    """While some of these runs' twins are not done: `text`, and a look every CHECK_POLL seconds; once
+    they are, the whole page again (which then draws no such fragment, so the looking stops)."""
+    twins = [twin_of(c) for c in cfgs]
+    if all(compute.cached_run(t) is not None for t in twins):
+        st.rerun()
+    idle_work.IDLE.check([t for t in twins if not idle_work.IDLE.waiting(t)])    # asked again if it was dropped
+    st.caption(text)
 
 
 def show_modes(run: PageRun, name: str = "this run") -> None:

@@ -59,7 +59,8 @@ def row(fix: str, shown: computing.PageRun) -> dict:
     final = final_metrics(shown.result)
     return {"fix": fix, "verdict": shown.diagnosis.verdict, "train_acc": final["train_acc"],
             "test_acc": final["test_acc"], "train_loss": final["train_loss"],
-            "grad_ratio": gradient_ratio(shown.result), "config": shown.config, "sensitive": bool(shown.rounding)}
+            "grad_ratio": gradient_ratio(shown.result), "config": shown.config,
+            "sensitive": bool(shown.rounding), "checking": shown.rounding is None}
 
 
 def _chart_columns(rows: list[dict]) -> dict:
@@ -90,6 +91,10 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
     rows = rank([row(f, s) for f, s in zip(changed, shown, strict=True)])
     st.caption(RANK_RULE + (" ≈ marks a run whose numbers read differently when it is computed in float32: "
                             "sensitive to rounding." if any(r["sensitive"] for r in rows) else ""))
+    if any(r["checking"] for r in rows):
+        computing.await_checks([r["config"] for r in rows if r["checking"]],
+                               "… marks a run still being checked against rounding (the same run in float32 trains "
+                               "while the server is idle); the table updates when the checks are done.")
     same = [f for f in FIXES if apply_fix(cfg, f) == cfg]
     if same:
         st.caption("Already part of this run, so not tried: " + ", ".join(f"`{f}`" for f in same) + ".")
@@ -97,7 +102,7 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
         st.caption("Not shown until you lock in your prediction in Exercise 4: "
                    + ", ".join(f"`{f}`" for f in withheld) + ".")
     st.dataframe([{"rank": i + 1, "fix": f"{FIX_LABELS[r['fix']]} ({r['fix']})",
-                   "verdict": r["verdict"] + (" ≈" if r["sensitive"] else ""),
+                   "verdict": r["verdict"] + (" ≈" if r["sensitive"] else " …" if r["checking"] else ""),
                    "train acc.": percent(r["train_acc"], 0), "test acc.": percent(r["test_acc"], 0),
                    "final loss": number(r["train_loss"]), "layer 1 / last |g| at init": number(r["grad_ratio"], 3)}
                   for i, r in enumerate(rows)], hide_index=True, width="stretch")

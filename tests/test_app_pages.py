@@ -16,7 +16,7 @@ from backprop_core.presets import PAGE_PRESET
 from backprop_core.results import final_metrics
 from backprop_core.theory import signal_at_init
 from backprop_core.training import train
-from dashboard import compute, computing, guess_ahead
+from dashboard import compute, computing, idle_work
 
 from apptools import chart_with, charts, exceptions, open_page, texts
 
@@ -353,8 +353,11 @@ class _Guesses:
     def __init__(self):
         self.added = []
 
-    def add(self, cfgs):
+    def guess(self, cfgs):
         self.added.append(list(cfgs))
+
+    def check(self, cfgs):
+        pass
 
 
 @pytest.mark.parametrize("page", ["flow", "vanishing"])
@@ -362,7 +365,7 @@ def test_moving_a_slider_guesses_the_next_move(monkeypatch, page):
     """Seed 21 -> 22 queues the seed-23 view (both runs on /vanishing: the chosen one and the same
     with the fix) to be computed ahead; a change of activation guesses nothing."""
     guesses = _Guesses()
-    monkeypatch.setattr(guess_ahead, "GUESSES", guesses)
+    monkeypatch.setattr(idle_work, "IDLE", guesses)
     at = open_page(page, {"seed": "21", "epochs": "5"})
     assert guesses.added == []                                   # a first view has nothing to go on
     at.slider(key="seed").set_value(22).run()

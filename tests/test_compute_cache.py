@@ -2,7 +2,7 @@
 import threading
 import time
 
-from dashboard import guess_ahead
+from dashboard import guess_ahead, idle_work
 from dashboard.compute import BoundedCache
 
 
@@ -91,7 +91,7 @@ def _two_workers(monkeypatch):
     pool = compute.Workers(2)
     monkeypatch.setattr(compute, "WORKERS_POOL", pool)
     monkeypatch.setattr(compute, "RUNS", compute.BoundedCache(8))
-    monkeypatch.setattr(guess_ahead, "GUESSES", guess_ahead.GuessAhead())
+    monkeypatch.setattr(idle_work, "IDLE", idle_work.IdleWork())
     return pool
 
 
@@ -107,7 +107,7 @@ def test_a_guess_is_computed_ahead_while_the_workers_are_idle(monkeypatch):
     pool = _two_workers(monkeypatch)
     guess = TrainConfig(depth=2, width=8, epochs=6, n=120, seed=13)
     try:
-        guess_ahead.GUESSES.add([guess])
+        idle_work.IDLE.guess([guess])
         deadline = time.monotonic() + 60
         while compute.cached_run(guess) is None and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -135,20 +135,21 @@ def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
     started = []
     monkeypatch.setattr(compute, "diagnosed_run", lambda cfg, progress=None, guess=False: started.append((cfg, guess)))
     pool._busy = 1                                   # a learner's job is running
-    guess_ahead.GUESSES.add([cheap])
+    idle_work.IDLE.guess([cheap])
     time.sleep(0.5)
-    assert started == [] and not guess_ahead.GUESSES._todo and not guess_ahead.GUESSES._draining
+    assert started == [] and not idle_work.IDLE._guesses and not idle_work.IDLE._draining
     pool._busy = 0
-    guess_ahead.GUESSES.add([costly])
+    pool._last_busy = time.monotonic()
+    guess_ahead.after_move((TrainConfig(depth=12, width=64, epochs=200, n=1000, seed=1),), (costly,))   # guesses seed 1
     time.sleep(0.3)
-    assert started == []
-    guess_ahead.GUESSES.add([cheap])
+    assert started == [] and not idle_work.IDLE._guesses
+    idle_work.IDLE.guess([cheap])
     deadline = time.monotonic() + 5
     while not started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert started == [(cheap, True)]
     monkeypatch.setattr(compute, "WORKERS_POOL", compute.Workers(1))
-    guess_ahead.GUESSES.add([TrainConfig(seed=99)])
+    idle_work.IDLE.guess([TrainConfig(seed=99)])
     time.sleep(0.3)
     assert started == [(cheap, True)]
 
@@ -164,12 +165,40 @@ def test_a_guess_waits_until_learners_have_been_quiet(monkeypatch):
     monkeypatch.setattr(compute, "diagnosed_run",
                         lambda cfg, progress=None, guess=False: started.append(time.monotonic()))
     t0 = time.monotonic()
-    guess_ahead.GUESSES.add([TrainConfig(depth=2, width=8, epochs=6, n=120, seed=31)])
-    time.sleep(guess_ahead.GUESS_DELAY * 0.6)
+    idle_work.IDLE.guess([TrainConfig(depth=2, width=8, epochs=6, n=120, seed=31)])
+    time.sleep(idle_work.GUESS_DELAY * 0.6)
     pool._mark(+1)                                   # a learner's job runs ...
     pool._mark(-1)                                   # ... and ends
     ended = time.monotonic()
     deadline = t0 + 5
     while not started and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert started and started[0] - ended >= guess_ahead.GUESS_DELAY * 0.99
+    assert started and started[0] - ended >= idle_work.GUESS_DELAY * 0.99
+
+
+def test_rounding_checks_go_first_start_at_once_and_outlive_a_learners_move(monkeypatch):
+    """A waiting rounding twin is not dropped when a learner's job runs (a waiting guess is), starts
+    as soon as no learner's job runs (a guess waits GUESS_DELAY more), and goes before guesses."""
+    from backprop_core.config import TrainConfig
+    from dashboard import compute
+
+    pool = _two_workers(monkeypatch)
+    started = []
+    monkeypatch.setattr(compute, "diagnosed_run",
+                        lambda cfg, progress=None, guess=False: started.append((cfg.seed, time.monotonic())))
+    check, guess = TrainConfig(seed=1, precision="float32"), TrainConfig(seed=2)
+    pool._busy = 1                                   # a learner's job is running
+    idle_work.IDLE.guess([guess])
+    idle_work.IDLE.check([check])
+    assert idle_work.IDLE.waiting(check)
+    time.sleep(0.3)
+    assert started == [] and idle_work.IDLE.waiting(check) and not idle_work.IDLE.waiting(guess)
+    idle_work.IDLE.guess([guess])
+    pool._mark(-1)                                   # the learner's job ends
+    ended = time.monotonic()
+    deadline = ended + 5
+    while len(started) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert [seed for seed, _ in started] == [1, 2]
+    assert started[0][1] - ended < idle_work.GUESS_DELAY <= started[1][1] - ended
+    assert not idle_work.IDLE.waiting(check) and not idle_work.IDLE.waiting(guess)
