@@ -56,16 +56,15 @@ def estimate_seconds(cfg: TrainConfig) -> float:
 
 
 TYPICAL_OVERESTIMATE = 1.78     # median of estimate / measured over the fitted runs (bench/bench_budget.py)
-TWIN_SHARE = 0.64               # a float32 rounding twin's time over its float64 run's (bench/rounding_table.py)
 WORKERS = 2                     # the worker processes of a 2-core server, which the budget is for
 
 
 def wall_seconds(*cfgs: TrainConfig) -> float:
-    """Typical wall time of a page's runs: each float64 run with its float32 twin, the runs first,
-    on WORKERS workers, each job to the one that is free first."""
-    typical = [estimate_seconds(c) / TYPICAL_OVERESTIMATE for c in cfgs]
+    """Typical wall time of a page's runs on WORKERS workers, each run to the one that is free first.
+    Their float32 rounding twins add nothing to it: a twin trains beside its run only on a worker the
+    runs leave free (and trains faster), else later, in the low-priority worker (dashboard/idle_work.py)."""
     loads = [0.0] * WORKERS
-    for seconds in typical + [TWIN_SHARE * t for t in typical]:
+    for seconds in [estimate_seconds(c) / TYPICAL_OVERESTIMATE for c in cfgs]:
         loads[loads.index(min(loads))] += seconds
     return max(loads)
 

@@ -272,12 +272,7 @@ def gain(activation):
 def build_mlp(c):
     """Seeded weights, drawn in float32 as the page draws them (the same on every CPU); training then
     runs in float64 (16 digits), as the page's does."""
-    with torch.device("meta"):
-        model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, 2)
-    model = model.to_empty(device="cpu")
-    for module in model.modules():
-        if isinstance(module, (nn.BatchNorm1d, nn.LayerNorm)):
-            module.reset_parameters()
+    model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, 2)
     draw_weights(model, c["init"], c["seed"])
     return model.to(torch.float64)
 {norm_code}

@@ -68,7 +68,7 @@ class Block(nn.Module):
     def __init__(self, fan_in: int, width: int, activation: str, norm: str, residual: bool):
         super().__init__()
         self.linear = nn.Linear(fan_in, width, bias=norm != "batch")
-        self.norm = {"none": None, "batch": nn.BatchNorm1d(width), "layer": nn.LayerNorm(width)}[norm]
+        self.norm = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}[norm](width) if norm != "none" else None
         self.activation = activation
         self.residual = residual
 
@@ -141,14 +141,11 @@ def draw_weights(model: MLP, init: str, seed: int) -> None:
 def build_mlp(depth: int, width: int, activation: str, init: str = "default", norm: str = "none",
               residual: bool = False, seed: int = 0, in_dim: int = 2, out_dim: int = 2,
               dtype: torch.dtype = torch.float32) -> MLP:
-    """A seeded MLP: the same arguments give bit-identical weights on every CPU and in every thread
-    (its own generator; the model is built on the meta device, so nothing draws from torch's global one)."""
+    """A seeded MLP: the same arguments give bit-identical weights on every CPU and in every thread (its
+    own generator: what nn.Linear's constructor draws from torch's global one is replaced, and the global
+    generator's state is put back)."""
     _check(depth, width, activation, init, norm)
-    with torch.device("meta"):
+    with torch.random.fork_rng(devices=[]):
         model = MLP(depth, width, activation, norm, residual, in_dim, out_dim)
-    model = model.to_empty(device="cpu")
-    for module in model.modules():
-        if isinstance(module, (nn.BatchNorm1d, nn.LayerNorm)):
-            module.reset_parameters()                  # weight 1, bias 0 (and BatchNorm's running statistics)
     draw_weights(model, init, seed)
     return model.to(dtype)

@@ -145,8 +145,8 @@ def slider_ends() -> None:
                 if budget.over_budget(*cfgs):
                     est = budget.wall_seconds(*cfgs)
                     took = sum(measure(c) for c in cfgs)
-                    print(f"  /{page} {p.key}={end:g}: refused (typical {est:.1f} s on two workers with the "
-                          f"float32 twins); its float64 runs take {took:.1f} s one after the other")
+                    print(f"  /{page} {p.key}={end:g}: refused (typical {est:.1f} s on two workers); "
+                          f"its float64 runs take {took:.1f} s one after the other")
 
 
 def main() -> None:

@@ -3,6 +3,8 @@ bounded, single-flight caches keyed on plain, validated config values.
 
 - Workers: BACKPROP_LAB_WORKERS processes (default: one per core), forked from a server process that
   has imported torch once. 0 runs every job in the calling thread (the AppTest suite does that).
+  Beside them one more, at the lowest CPU priority (nice CHECK_NICE), trains the rounding twins
+  (idle_work.py): the operating system gives it only the CPU that learners' work leaves over.
 - Caches: a result is computed once however many sessions ask for it at the same moment, and
   memory is bounded (runs by total size, the rest by count), so it cannot grow with the number of
   learners or URLs.
@@ -33,6 +35,7 @@ from backprop_core.config import TrainConfig
 Progress = Callable[[int, int], None] | None
 WORKERS = int(os.environ.get("BACKPROP_LAB_WORKERS", os.cpu_count() or 1))
 POLL_SECONDS = 0.1
+CHECK_NICE = 19           # the rounding-check worker's niceness: it gets only the CPU nobody else wants
 
 
 # ---------------------------------------------------------------- caches
@@ -108,8 +111,10 @@ _progress = None          # in a worker: shared doubles, three per worker: job i
 _slot = None
 
 
-def _init_worker(progress, counter, server_pid: int) -> None:
+def _init_worker(progress, counter, server_pid: int, nice: int) -> None:
     global _progress, _slot
+    if nice:
+        os.nice(nice)
     with counter.get_lock():
         _slot = counter.value
         counter.value += 1
@@ -172,10 +177,10 @@ def _workers_skip_main() -> None:
 
 
 class Workers:
-    """A process pool started on first use (or by `warm_up`)."""
+    """A process pool started on first use (or by `warm_up`), its processes at niceness `nice`."""
 
-    def __init__(self, count: int):
-        self.count = count
+    def __init__(self, count: int, nice: int = 0):
+        self.count, self.nice = count, nice
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -192,7 +197,7 @@ class Workers:
                 self._progress = ctx.Array("d", 3 * self.count, lock=False)
                 counter = ctx.Value("i", 0)
                 self._pool = ProcessPoolExecutor(self.count, mp_context=ctx, initializer=_init_worker,
-                                                 initargs=(self._progress, counter, os.getpid()))
+                                                 initargs=(self._progress, counter, os.getpid(), self.nice))
             return self._pool
 
     def call(self, name: str, *args, progress: Progress = None, guess: bool = False):
@@ -222,9 +227,12 @@ class Workers:
             self._busy += change
             self._last_busy = time.monotonic()
 
-    def free(self) -> int:
-        """Workers no learner's job holds or waits for."""
-        return max(0, self.count - self._busy)
+
+
+    def pids(self) -> list[int]:
+        """The worker processes' pids (none before the pool starts)."""
+        with self._lock:
+            return list(self._pool._processes) if self._pool is not None else []
 
     def quiet_for(self) -> float:
         """Seconds since a learner's job last ran; 0 while one runs or waits for a worker."""
@@ -252,13 +260,16 @@ class Workers:
 
 
 WORKERS_POOL = Workers(WORKERS)
+CHECKS_POOL = Workers(1 if WORKERS else 0, nice=CHECK_NICE)
 
 
 # ---------------------------------------------------------------- what the pages call
-def diagnosed_run(cfg: TrainConfig, progress: Progress = None, guess: bool = False):
-    """(RunResult, Diagnosis) for a validated config: cached, single-flight, in a worker."""
-    return RUNS.get_or_compute(astuple(cfg), lambda: WORKERS_POOL.call("train_and_diagnose", cfg, progress=progress,
-                                                                      guess=guess))
+def diagnosed_run(cfg: TrainConfig, progress: Progress = None, guess: bool = False, check: bool = False):
+    """(RunResult, Diagnosis) for a validated config: cached, single-flight, in a worker (a `check`
+    in the low-priority one; a `guess` does not count as a learner's job)."""
+    pool = CHECKS_POOL if check else WORKERS_POOL
+    return RUNS.get_or_compute(astuple(cfg), lambda: pool.call("train_and_diagnose", cfg, progress=progress,
+                                                              guess=guess or check))
 
 
 _WAITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="backprop-lab-wait")
@@ -311,8 +322,15 @@ def cached_job(name: str, *args):
 
 def start_workers() -> None:
     """Boot the worker processes in the background (each imports torch, about two seconds)."""
-    if WORKERS_POOL.count:
-        threading.Thread(target=WORKERS_POOL.warm_up, name="backprop-lab-workers", daemon=True).start()
+    for pool in (WORKERS_POOL, CHECKS_POOL):
+        if pool.count:
+            threading.Thread(target=pool.warm_up, name="backprop-lab-workers", daemon=True).start()
+
+
+def shutdown() -> None:
+    """Stop every worker (the server is stopping)."""
+    WORKERS_POOL.shutdown()
+    CHECKS_POOL.shutdown()
 
 
 def warm_up(configs: list[TrainConfig]) -> None:

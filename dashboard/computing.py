@@ -10,10 +10,10 @@ digits as facts. Where neither holds, float32's rounding at every step left the 
 alone, and so does another CPU, whose float64 rounding is a billion times smaller
 (tests/test_rounding.py).
 
-No learner waits for a twin. It trains beside its run while a worker is free for it (one learner,
-one run: as fast as the run alone); otherwise the page shows the run at once, the twin trains as
-idle work (idle_work.py), and a small fragment looks for it every CHECK_POLL seconds and redraws
-the page with the notice once it is there.
+No learner waits for a twin. Twins train in the low-priority worker (idle_work.py), asked for
+before their runs, so with a free core a twin trains while its run does and is ready when the page
+draws (one learner on /flow). When it is not, the page shows the run at once, and a small fragment
+looks for the twin every CHECK_POLL seconds and redraws the page with the notice once it is there.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from dashboard import compute, guess_ahead, idle_work
 
 LAST_RUNS_KEY = "_last_runs"
 CHECK_POLL = 1.0                  # seconds between looks for a rounding twin trained as idle work
+DRAWING_KEY = "_drawing_page"     # set while await_checks draws its look as part of the page
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,17 @@ def twin_of(cfg: TrainConfig) -> TrainConfig:
 
 def runs(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageRun]:
     """One PageRun per config: the runs from the cache or the workers (side by side), their twins
-    beside them while workers are free for both, else as idle work (see the module's docstring)."""
+    from the low-priority worker when they are done (see the module's docstring)."""
     twins = [twin_of(c) for c in cfgs]
     found = {c: r for c in cfgs + tuple(twins) if (r := compute.cached_run(c)) is not None}
-    missing = [c for c in cfgs if c not in found]
     missing_twins = [t for t in twins if t not in found]
-    beside = missing_twins if not idle_work.enabled() or (
-        missing and compute.WORKERS_POOL.free() >= len(missing) + len(missing_twins)) else []
-    if missing or beside:
-        found |= dict(zip(missing + beside, _runs_with_progress(missing + beside, text), strict=True))
-    idle_work.IDLE.check([t for t in twins if t not in found])
+    idle_work.IDLE.check(missing_twins)                      # first: they start while the runs train
+    missing = [c for c in cfgs if c not in found] + ([] if idle_work.checks_enabled() else missing_twins)
+    if missing:
+        found |= dict(zip(missing, _runs_with_progress(missing, text), strict=True))
+    found |= {t: r for t in missing_twins if t not in found and (r := compute.cached_run(t)) is not None}
     last, st.session_state[LAST_RUNS_KEY] = st.session_state.get(LAST_RUNS_KEY, ()), cfgs
-    guess_ahead.after_move(last, cfgs, also=lambda cfg: [twin_of(cfg)])
+    guess_ahead.after_move(last, cfgs)
     return [page_run(c, found[c], found.get(t)) for c, t in zip(cfgs, twins, strict=True)]
 
 
@@ -111,6 +111,8 @@ def _moved(label: str, m: readout.Moved) -> str:
 def show_rounding(run: PageRun, name: str = "This run") -> None:
     """A notice when the run's readout depends on rounding, nothing when it does not, and while its
     twin is not done yet, a line that says so and redraws the page once it is."""
+    if run.rounding is None and (twin := compute.cached_run(twin_of(run.config))) is not None:
+        run = page_run(run.config, (run.result, run.diagnosis), twin)          # done since the run was shown
     if run.rounding is None:
         await_checks([run.config], f"Checking {name.lower()} against rounding: the same run in float32 is training "
                                    "while the server is idle; a notice appears here if its digits depend on rounding.")
@@ -124,12 +126,22 @@ def show_rounding(run: PageRun, name: str = "This run") -> None:
                "another CPU too.", icon=":material/blur_on:")
 
 
-@st.fragment(run_every=CHECK_POLL)
 def await_checks(cfgs: list[TrainConfig], text: str) -> None:
     """While some of these runs' twins are not done: `text`, and a look every CHECK_POLL seconds; once
-    they are, the whole page again (which then draws no such fragment, so the looking stops)."""
+    they are, the whole page again (which then draws no such look, so the looking stops)."""
+    st.session_state[DRAWING_KEY] = True
+    try:
+        _look_for_twins(cfgs, text)
+    finally:
+        st.session_state[DRAWING_KEY] = False
+
+
+@st.fragment(run_every=CHECK_POLL)
+def _look_for_twins(cfgs: list[TrainConfig], text: str) -> None:
+    """The look itself. Its first run is part of the page's (DRAWING_KEY set): a twin done in the
+    meantime waits for the next look, so the page is never rerun while it is being drawn."""
     twins = [twin_of(c) for c in cfgs]
-    if all(compute.cached_run(t) is not None for t in twins):
+    if all(compute.cached_run(t) is not None for t in twins) and not st.session_state.get(DRAWING_KEY):
         st.rerun()
     idle_work.IDLE.check([t for t in twins if not idle_work.IDLE.waiting(t)])    # asked again if it was dropped
     st.caption(text)

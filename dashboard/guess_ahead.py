@@ -36,11 +36,12 @@ def next_guess(prev: TrainConfig, cur: TrainConfig) -> TrainConfig | None:
     return replace(cur, **{p.key: guess}) if p.lo <= guess <= p.hi else None
 
 
-def after_move(previous: tuple[TrainConfig, ...], current: tuple[TrainConfig, ...], also=None) -> None:
+def after_move(previous: tuple[TrainConfig, ...], current: tuple[TrainConfig, ...]) -> None:
     """A page showed `current` after `previous` (its last view in this session): queue the views the
-    learner will likely ask for next, each with the runs `also(cfg)` names (its rounding twin)."""
+    learner will likely ask for next. Not their rounding twins: a twin trains once its view is shown
+    (measured: twins of guesses that were never shown cost a class 50 ms of CPU per move)."""
     if len(previous) != len(current) or not ENABLED:
         return
     guesses = [g for a, b in zip(previous, current, strict=True) if (g := next_guess(a, b)) is not None]
     guesses = [g for g in guesses if estimate_seconds(g) <= GUESS_SECONDS]
-    idle_work.IDLE.guess(guesses + [extra for g in guesses for extra in (also(g) if also else ())])
+    idle_work.IDLE.guess(guesses)

@@ -24,7 +24,7 @@ import streamlit as st  # noqa: E402
 async def lifespan(app):
     import dashboard.runtime  # noqa: F401  (workers, warm views, chart templates, gc.freeze)
     yield
-    compute.WORKERS_POOL.shutdown()
+    compute.shutdown()
 
 
 app = st.App("app.py", lifespan=lifespan)

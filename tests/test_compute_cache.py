@@ -1,4 +1,5 @@
 """The dashboard's bounded, single-flight cache."""
+import pathlib
 import threading
 import time
 
@@ -137,12 +138,12 @@ def test_guesses_wait_for_learners_and_skip_costly_runs(monkeypatch):
     pool._busy = 1                                   # a learner's job is running
     idle_work.IDLE.guess([cheap])
     time.sleep(0.5)
-    assert started == [] and not idle_work.IDLE._guesses and not idle_work.IDLE._draining
+    assert started == [] and not idle_work.IDLE._guesses.todo and not idle_work.IDLE._guesses.draining
     pool._busy = 0
     pool._last_busy = time.monotonic()
     guess_ahead.after_move((TrainConfig(depth=12, width=64, epochs=200, n=1000, seed=1),), (costly,))   # guesses seed 1
     time.sleep(0.3)
-    assert started == [] and not idle_work.IDLE._guesses
+    assert started == [] and not idle_work.IDLE._guesses.todo
     idle_work.IDLE.guess([cheap])
     deadline = time.monotonic() + 5
     while not started and time.monotonic() < deadline:
@@ -176,29 +177,69 @@ def test_a_guess_waits_until_learners_have_been_quiet(monkeypatch):
     assert started and started[0] - ended >= idle_work.GUESS_DELAY * 0.99
 
 
-def test_rounding_checks_go_first_start_at_once_and_outlive_a_learners_move(monkeypatch):
-    """A waiting rounding twin is not dropped when a learner's job runs (a waiting guess is), starts
-    as soon as no learner's job runs (a guess waits GUESS_DELAY more), and goes before guesses."""
+def test_a_rounding_check_trains_in_the_low_priority_worker_at_once_and_outlives_a_learners_move(monkeypatch):
+    """A rounding twin goes to the low-priority worker as soon as it is asked for, even while a
+    learner's job runs, and is not dropped by one (a waiting guess is)."""
     from backprop_core.config import TrainConfig
     from dashboard import compute
 
     pool = _two_workers(monkeypatch)
-    started = []
-    monkeypatch.setattr(compute, "diagnosed_run",
-                        lambda cfg, progress=None, guess=False: started.append((cfg.seed, time.monotonic())))
-    check, guess = TrainConfig(seed=1, precision="float32"), TrainConfig(seed=2)
+    monkeypatch.setattr(compute, "CHECKS_POOL", compute.Workers(1, nice=compute.CHECK_NICE))
+    started, release = [], threading.Event()
+
+    def fake_run(cfg, progress=None, guess=False, check=False):
+        started.append((cfg.seed, check, guess))
+        release.wait(5)
+    monkeypatch.setattr(compute, "diagnosed_run", fake_run)
+    check, later, guess = (TrainConfig(seed=1, precision="float32"), TrainConfig(seed=3, precision="float32"),
+                           TrainConfig(seed=2))
     pool._busy = 1                                   # a learner's job is running
     idle_work.IDLE.guess([guess])
     idle_work.IDLE.check([check])
-    assert idle_work.IDLE.waiting(check)
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert started == [(1, True, False)]
+    idle_work.IDLE.check([later])                    # waits for the one in training
     time.sleep(0.3)
-    assert started == [] and idle_work.IDLE.waiting(check) and not idle_work.IDLE.waiting(guess)
-    idle_work.IDLE.guess([guess])
-    pool._mark(-1)                                   # the learner's job ends
-    ended = time.monotonic()
-    deadline = ended + 5
+    assert idle_work.IDLE.waiting(later) and not idle_work.IDLE.waiting(guess)
+    release.set()
     while len(started) < 2 and time.monotonic() < deadline:
         time.sleep(0.005)
-    assert [seed for seed, _ in started] == [1, 2]
-    assert started[0][1] - ended < idle_work.GUESS_DELAY <= started[1][1] - ended
-    assert not idle_work.IDLE.waiting(check) and not idle_work.IDLE.waiting(guess)
+    assert started == [(1, True, False), (3, True, False)]
+
+
+def test_the_check_worker_runs_at_the_lowest_priority():
+    from dashboard import compute
+    checks = compute.Workers(1, nice=compute.CHECK_NICE)
+    try:
+        checks.warm_up()
+        pids = list(checks.pool()._processes)
+        niceness = [int(pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16]) for pid in pids]
+        assert niceness == [compute.CHECK_NICE]
+    finally:
+        checks.shutdown()
+
+
+def test_a_busy_machine_holds_the_checks_back():
+    """One process spinning on one of two cores is half the machine: over CHECK_BUSY, so a check
+    would wait (without /proc the share is unknown and checks are not held back)."""
+    import os
+    import subprocess
+    import sys
+    if not pathlib.Path("/proc/stat").exists():
+        assert idle_work.MachineBusy().share() is None
+        return
+    busy = idle_work.MachineBusy()
+    assert busy.share() is None                      # a first look knows nothing yet
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(max(1, (os.cpu_count() or 2) // 2))]
+    try:
+        time.sleep(idle_work.BUSY_WINDOW * 0.5)
+        assert busy.share() == 1.0                   # too soon to tell: wait and look again
+        time.sleep(idle_work.BUSY_WINDOW * 2)
+        assert busy.share() >= idle_work.CHECK_BUSY
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
