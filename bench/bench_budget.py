@@ -33,7 +33,7 @@ from backprop_core.training import train  # noqa: E402
 torch.set_num_threads(1)
 PARAMS = {p.key: p for p in page_train_params("flow")}
 SAVED = Path(__file__).resolve().parent / "out" / "budget_fit_runs.json"
-MARGIN = 1.0
+MARGIN = 1.05            # the most under-predicted fitted run sits 5% below its estimate (timing noise)
 
 
 def log_uniform(rng: random.Random, lo: float, hi: float) -> int:
