@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run serve test lint bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,16 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run dashboard/server.py --client.showErrorDetails=full --server.fileWatcherType=auto --server.runOnSave=true
 
+# The production stack on this machine: one replica per core behind nginx, on $$PORT (default 8080)
+serve: $(VENV)/.runtime
+	$(PY) deploy/serve.py
+
 test: $(VENV)/.dev
-	$(PY) -m ruff check backprop_core dashboard tests bench
+	$(PY) -m ruff check backprop_core dashboard tests bench deploy
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev
-	$(PY) -m ruff check backprop_core dashboard tests bench
+	$(PY) -m ruff check backprop_core dashboard tests bench deploy
 
 bench: $(VENV)/.dev
 	$(PY) bench/bench_core.py

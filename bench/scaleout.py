@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import ROOT, machine  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
+from common import machine  # noqa: E402
+from serve import render_nginx  # noqa: E402
 from servers import free_port, start, stop, wait_healthy  # noqa: E402
 from stclient import Session, verdict  # noqa: E402
 
@@ -39,11 +41,8 @@ def view(outcome) -> tuple:
 def start_nginx(listen_port: int, upstream_ports: list[int], tmp: Path) -> subprocess.Popen:
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
-    conf = (ROOT / "deploy" / "nginx.conf.template").read_text()
-    ups = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=30s;" for p in upstream_ports)
-    conf = conf.replace("@LISTEN@", f"127.0.0.1:{listen_port}").replace("@UPSTREAMS@", ups).replace("@TMP@", str(tmp))
     path = tmp / "nginx.conf"
-    path.write_text(conf)
+    path.write_text(render_nginx(f"127.0.0.1:{listen_port}", [f"127.0.0.1:{p}" for p in upstream_ports], str(tmp)))
     proc = subprocess.Popen([NGINX, "-c", str(path), "-p", str(tmp)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     return proc

@@ -1,0 +1,160 @@
+"""The production stack on one machine, in the foreground: `make serve`.
+
+    PORT=8080 python deploy/serve.py          # Ctrl-C or SIGTERM stops everything it started
+    python deploy/serve.py --compose-nginx > deploy/nginx.compose.conf     # after editing the template
+
+Starts REPLICAS copies of the dashboard (dashboard/server.py; default one per core, each with
+BACKPROP_LAB_WORKERS training workers, default max(1, cores // replicas)) on loopback ports, all
+sharing one cookie secret (STREAMLIT_SERVER_COOKIE_SECRET, or a random one for this run), and
+Debian's nginx in front of them on HOST:PORT (default 0.0.0.0:8080) with the sticky routing of
+deploy/nginx.conf.template: a learner's requests keep reaching the replica that holds their session,
+and a replica that dies hands its learners to the others (bench/scaleout.py). A replica that exits
+is started again on its port. `/_stcore/health` answers through the front port.
+
+Python's standard library only (nothing to install beyond nginx and the app's requirements).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+
+
+def render_nginx(listen: str, upstreams: list[str], tmp: str) -> str:
+    """deploy/nginx.conf.template with its placeholders filled: `listen` (e.g. 0.0.0.0:8080), the
+    upstream replicas (host:port each) and the folder for nginx's pid, log and temp files."""
+    servers = "\n".join(f"        server {u} max_fails=1 fail_timeout=30s;" for u in upstreams)
+    return (TEMPLATE.read_text().replace("@LISTEN@", listen).replace("@UPSTREAMS@", servers)
+            .replace("@TMP@", tmp))
+
+
+COMPOSE_REPLICAS = ("app1", "app2")         # the replica services of deploy/compose.yaml
+
+
+def compose_nginx() -> str:
+    """nginx's configuration for deploy/compose.yaml: the template for its replica services."""
+    return ("# Rendered from deploy/nginx.conf.template by `python deploy/serve.py --compose-nginx`; edit the\n"
+            "# template, not this file (tests/test_deploy.py checks the two agree).\n"
+            + render_nginx("8080", [f"{name}:8501" for name in COMPOSE_REPLICAS], "/tmp"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+            return r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not healthy(url):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no health answer from {url} in {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group, then SIGKILL after 10 s."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    except ProcessLookupError:
+        pass
+
+
+class Stack:
+    """The replicas and nginx, started and stopped together."""
+
+    def __init__(self, host: str, port: int, replicas: int, workers: int, secret: str):
+        self.host, self.port, self.replicas, self.workers = host, port, replicas, workers
+        self.env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secret, "BACKPROP_LAB_WORKERS": str(workers)}
+        self.ports = [free_port() for _ in range(replicas)]
+        self.apps: list[subprocess.Popen | None] = [None] * replicas
+        self.nginx: subprocess.Popen | None = None
+        self.tmp = tempfile.mkdtemp(prefix="backprop-lab-serve-")
+
+    def start_app(self, i: int) -> None:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
+               "--server.address", "127.0.0.1", "--server.port", str(self.ports[i]), "--server.headless", "true"]
+        self.apps[i] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, start_new_session=True)
+
+    def start(self) -> None:
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        if nginx is None:
+            raise SystemExit("make serve needs nginx in front of the replicas: apt-get install nginx")
+        for i in range(self.replicas):
+            self.start_app(i)
+        for p in self.ports:
+            wait_healthy(f"http://127.0.0.1:{p}", 120)
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            Path(self.tmp, sub).mkdir()
+        conf = Path(self.tmp, "nginx.conf")
+        conf.write_text(render_nginx(f"{self.host}:{self.port}", [f"127.0.0.1:{p}" for p in self.ports], self.tmp))
+        self.nginx = subprocess.Popen([nginx, "-c", str(conf), "-p", self.tmp], start_new_session=True)
+        wait_healthy(f"http://127.0.0.1:{self.port}", 20)
+        print(f"backprop-lab: {self.replicas} replicas ({self.workers} training workers each) behind nginx on "
+              f"http://{self.host}:{self.port}", file=sys.stderr, flush=True)
+
+    def watch(self, stopping) -> None:
+        """Until `stopping()`: start a replica again when it exits; stop when nginx exits."""
+        while not stopping():
+            if self.nginx is not None and self.nginx.poll() is not None:
+                raise SystemExit(f"nginx exited with {self.nginx.returncode}")
+            for i, app in enumerate(self.apps):
+                if app is not None and app.poll() is not None:
+                    print(f"backprop-lab: replica {i + 1} exited ({app.returncode}); starting it again",
+                          file=sys.stderr, flush=True)
+                    self.start_app(i)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for proc in [self.nginx, *self.apps]:
+            if proc is not None:
+                stop(proc)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--compose-nginx"]:
+        print(compose_nginx(), end="")
+        return
+    cores = os.cpu_count() or 1
+    replicas = int(os.environ.get("REPLICAS", cores))
+    workers = int(os.environ.get("BACKPROP_LAB_WORKERS", max(1, cores // replicas)))
+    secret = os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET") or secrets.token_hex(32)
+    stack = Stack(os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "8080")), replicas, workers, secret)
+    signals: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, frame: signals.append(number))
+    try:
+        stack.start()
+        stack.watch(lambda: bool(signals))
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
