@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_core.activations import ACTIVATIONS, SATURATION_Z
-from backprop_core.digits import general, percent
-from backprop_core.digits import ratio as ratio_text
+from backprop_core.digits import general, percent, ratio_text
 from backprop_core.fixes import Fix, fixes_for
 from backprop_core.results import METRIC_COLUMNS, STAT_COLUMNS, RunResult
 

@@ -55,7 +55,7 @@ def general(value: float, digits: int = 3) -> str:
     return f"{value:.{digits + _EXTRA.get()}g}"
 
 
-def ratio(value: float) -> str:
+def ratio_text(value: float) -> str:
     """A ratio of gradients: 0.662, 12.5, or 3.2e-05 and 1.5e+04 outside 0.01..1000."""
     if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e3):
         return f"{value:.{1 + _EXTRA.get()}e}"

@@ -117,12 +117,12 @@ def draw_weights(model: MLP, init: str, seed: int) -> None:
     U(+-1/sqrt(fan_in)) by kaiming_uniform_(a=sqrt(5)), then bias U(+-1/sqrt(fan_in))), hidden layers
     first, then out; then, for another init, each Linear's new weights in the same order, biases 0."""
     g = torch.Generator().manual_seed(seed)
+    gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))            # kaiming_uniform_'s, for a = sqrt(5)
     linears = [block.linear for block in model.hidden] + [model.out]
     acts = [model.activation] * len(model.hidden) + ["linear"]
     with torch.no_grad():
         for linear in linears:
             fan_in = linear.weight.shape[1]
-            gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))            # kaiming_uniform_'s, for a = sqrt(5)
             bound = math.sqrt(3.0) * (gain / math.sqrt(fan_in))
             linear.weight.copy_(uniform(tuple(linear.weight.shape), -bound, bound, g))
             if linear.bias is not None:

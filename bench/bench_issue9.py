@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import ROOT, descendants, machine  # noqa: E402
+from common import ROOT, cpu_by_part, machine  # noqa: E402
 from servers import start, stop, wait_healthy  # noqa: E402
 from stclient import Session  # noqa: E402
 
@@ -46,14 +46,8 @@ def tool(tools: Path, name: str, *args: str, timeout: int = 900) -> dict:
 
 
 def cpu_seconds(pid: int) -> float:
-    total = 0
-    for p in descendants(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of the server's whole process tree so far (workers included)."""
+    return sum(cpu_by_part(pid).values())
 
 
 def class_scenario(tools: Path) -> dict:

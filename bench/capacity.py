@@ -24,26 +24,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import ROOT, descendants, machine, tree_rss_mb  # noqa: E402
+from common import ROOT, cpu_by_part, machine, tree_rss_mb  # noqa: E402
 from servers import free_port, start, stop, wait_healthy  # noqa: E402
 
 PY = sys.executable
-
-
-def cpu_seconds(pid: int) -> dict[str, float]:
-    """CPU seconds of the layout's processes so far, by part: the Streamlit servers (script runs,
-    serialising, the websocket), the training workers, nginx, and make serve's own supervisor."""
-    parts = {"servers": 0.0, "workers": 0.0, "nginx": 0.0, "serve.py": 0.0}
-    for p in descendants(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            args = Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="ignore").split("\x00")
-        except OSError:
-            continue
-        part = ("nginx" if "nginx" in args[0] else "servers" if "streamlit" in args[:3]
-                else "serve.py" if args[1:2] and args[1].endswith("serve.py") else "workers")
-        parts[part] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return parts
 
 
 def start_layout(layout: str):
@@ -72,7 +56,7 @@ def one_run(tools: Path, layout: str, page: str, learners: int) -> dict:
             peak[0] = max(peak[0], tree_rss_mb(proc.pid))
     sampler = threading.Thread(target=sample, daemon=True)
     try:
-        cpu0 = cpu_seconds(proc.pid)
+        cpu0 = cpu_by_part(proc.pid)
         sampler.start()
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             subprocess.run([PY, str(tools / "st_load.py"), "--url", url + "/", "--page", page, "--sessions",
@@ -81,7 +65,7 @@ def one_run(tools: Path, layout: str, page: str, learners: int) -> dict:
                             "--json", out.name], cwd=ROOT, timeout=1000, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             r = json.loads(Path(out.name).read_text() or "{}")
-        cpu = {k: v - cpu0[k] for k, v in cpu_seconds(proc.pid).items()}
+        cpu = {k: v - cpu0[k] for k, v in cpu_by_part(proc.pid).items()}
     finally:
         done.set()
         if layout == "one":

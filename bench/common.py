@@ -43,3 +43,19 @@ def tree_rss_mb(pid: int) -> float:
         except OSError:
             pass
     return total / 1024
+
+
+def cpu_by_part(pid: int) -> dict[str, float]:
+    """CPU seconds of the layout's processes so far, by part: the Streamlit servers (script runs,
+    serialising, the websocket), the training workers, nginx, and make serve's own supervisor."""
+    parts = {"servers": 0.0, "workers": 0.0, "nginx": 0.0, "serve.py": 0.0}
+    for p in descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            args = Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="ignore").split("\x00")
+        except OSError:
+            continue
+        part = ("nginx" if "nginx" in args[0] else "servers" if "streamlit" in args[:3]
+                else "serve.py" if args[1:2] and args[1].endswith("serve.py") else "workers")
+        parts[part] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return parts

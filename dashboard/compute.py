@@ -227,8 +227,6 @@ class Workers:
             self._busy += change
             self._last_busy = time.monotonic()
 
-
-
     def pids(self) -> list[int]:
         """The worker processes' pids (none before the pool starts)."""
         with self._lock:
