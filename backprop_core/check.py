@@ -150,12 +150,23 @@ def layer_of(name: str) -> str:
     return str(int(name.split(".")[1]) + 1) if name.startswith("hidden.") else "out"
 
 
+def in_dtype(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Labels as a model of `dtype` takes them: classes stay integers, regression targets follow the model."""
+    return y.to(dtype) if y.is_floating_point() else y
+
+
+def reference_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """PyTorch's own loss for the labels' task (the independent reference for losses.py):
+    cross-entropy over integer classes, mean squared error against real targets."""
+    return F.mse_loss(logits[:, 0], y) if y.is_floating_point() else F.cross_entropy(logits, y)
+
+
 def autograd_grads(model: MLP, X: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """Reference gradients from PyTorch autograd (train mode, on a copy of the model)."""
     twin = copy.deepcopy(model).train()
     params = [p for _, p in twin.named_parameters()]
     with torch.enable_grad():
-        loss = F.cross_entropy(twin(X), y)
+        loss = reference_loss(twin(X), y)
         grads = torch.autograd.grad(loss, params)
     return {name: g for (name, _), g in zip(twin.named_parameters(), grads, strict=True)}
 
@@ -165,7 +176,7 @@ def float32_noise(model: MLP, X: torch.Tensor, y: torch.Tensor, truth: dict[str,
     """Per tensor, how much float32 rounding moves the gradient: the largest of float32 autograd's
     distance from the float64 truth, and the spread of the manual pass in float32 when the batch
     is shuffled (the same sum in another order; a planted bug is the same in every order)."""
-    m32, X32 = copy.deepcopy(model).to(torch.float32), X.to(torch.float32)
+    m32, X32, y = copy.deepcopy(model).to(torch.float32), X.to(torch.float32), in_dtype(y, torch.float32)
     auto32 = autograd_grads(m32, X32, y)
     noise = {name: (auto32[name].double() - t).abs().max().item() for name, t in truth.items()}
     base = backward_pass(m32, X32, y, bug=bug).grads
@@ -216,13 +227,13 @@ def model_report(model: MLP, X: torch.Tensor, y: torch.Tensor, fd_samples: int =
       u64 / u32, since rounding errors are proportional to u: NOISE_FACTOR · (noise + u · max|g|)."""
     dtype = "float64" if model.out.weight.dtype == torch.float64 else "float32"
     model64 = copy.deepcopy(model).to(torch.float64)
-    X64 = X.to(torch.float64)
-    truth = autograd_grads(model64, X64, y)
+    X64, y64, y = X.to(torch.float64), in_dtype(y, torch.float64), in_dtype(y, model.out.weight.dtype)
+    truth = autograd_grads(model64, X64, y64)
     manual = backward_pass(model, X, y, bug=bug).grads
     auto = autograd_grads(model, X, y) if dtype == "float32" else truth
     noise32 = float32_noise(model, X, y, truth, bug)
     u = UNIT_ROUNDOFF[dtype]
-    local = local_rounding(model64, X64, y)
+    local = local_rounding(model64, X64, y64)
     layer_scale: dict[str, float] = {}
     for name, t in truth.items():        # a layer's size: its largest gradient (a bias feeding a norm is 0)
         layer_scale[layer_of(name)] = max(layer_scale.get(layer_of(name), 0.0), t.abs().max().item())
@@ -240,7 +251,7 @@ def model_report(model: MLP, X: torch.Tensor, y: torch.Tensor, fd_samples: int =
                      "max_abs_err": err, "rel_err": err / max(a.abs().max().item(), UNDERFLOW[dtype]),
                      "allowed": allowed[name].min().item(), "pass": bool((diff <= allowed[name]).all())})
     tensors = pd.DataFrame(rows)
-    samples = _fd_samples(model64, X64, y, manual, auto, truth, allowed, fd_samples, seed)
+    samples = _fd_samples(model64, X64, y64, manual, auto, truth, allowed, fd_samples, seed)
     bad = set(tensors.loc[~tensors["pass"], "layer"])
     order = ["out"] + [str(i) for i in range(len(model.hidden), 0, -1)]
     return ModelReport(dtype, tensors, samples, next((layer for layer in order if layer in bad), None),
@@ -253,14 +264,14 @@ def _fd_samples(model64, X64, y, manual, auto, truth, allowed, k, seed) -> pd.Da
     gen = torch.Generator().manual_seed(seed)
     names = list(params)
     with torch.no_grad():
-        loss = F.cross_entropy(twin(X64), y).item()
+        loss = reference_loss(twin(X64), y).item()
     rows = []
     with torch.no_grad():
         for _ in range(k):
             name = names[int(torch.randint(len(names), (1,), generator=gen))]
             p = params[name]
             index = tuple(int(torch.randint(s, (1,), generator=gen)) for s in p.shape)
-            fd = central_difference(lambda: F.cross_entropy(twin(X64), y), p.data, index)
+            fd = central_difference(lambda: reference_loss(twin(X64), y), p.data, index)
             m, a, t = manual[name][index].item(), auto[name][index].item(), truth[name][index].item()
             ok = abs(m - a) <= allowed[name][index].item() and abs(fd - t) <= fd_allowance(loss, t)
             rows.append({"layer": layer_of(name), "parameter": name, "index": str(list(index)),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
@@ -21,9 +22,17 @@ from backprop_core.fixes import FIXES
 from backprop_core.notices import num, shown
 from backprop_core.points import POINT_LIMIT, POINT_RANGE, parse_points, points_text
 from backprop_core.presets import PAGE_PRESET, PRESETS
+from backprop_core.tasks import (
+    BINARY_DATASETS,
+    CLASSES_RANGE,
+    MULTICLASS_DATASETS,
+    REGRESSION_DATASETS,
+    Task,
+    task_for,
+)
 
 # The choices and ranges of the network and data controls (models.py and data.py read them here)
-GENERATED_DATASETS = ("linear", "xor", "circles", "moons", "spirals", "blobs")
+GENERATED_DATASETS = BINARY_DATASETS + MULTICLASS_DATASETS + REGRESSION_DATASETS
 DATASETS = GENERATED_DATASETS + ("custom",)       # custom: the learner's own points, in the URL key `pts`
 N_RANGE = (20, 5000)
 INITS = ("default", "xavier", "kaiming", "small", "large")
@@ -140,7 +149,10 @@ class TrainConfig:
     seed: int = control("Seed", 11, 0, 9999, step=1, help="Seeds the weights and batch order.")
     data: str = control("Dataset", "linear", choices=DATASETS,
                         help="linear is the seed's: label = x₁ + x₂ > 0. custom: your own points (click the "
-                             "decision surface, or upload a CSV).")
+                             "decision surface, or upload a CSV). plane and gauss: regression (predict a number).")
+    classes: int = control("Classes", 2, *CLASSES_RANGE, step=1,
+                           help="How many classes spirals and blobs have (softmax over K outputs); the other "
+                                "datasets have a fixed task.")
     n: int = control("Training points", 200, *N_RANGE, step=10,
                      help="Training points (a quarter as many test points, at least 20).")
     noise: float = control("Noise", 0.0, 0.0, 1.0, step=0.05, slider=True, help="Gaussian jitter added to the points.")
@@ -158,6 +170,8 @@ class TrainConfig:
         number, and points are only kept when the dataset is custom."""
         names = {f.name for f in fields(cls)}
         cfg = cls(**{k: v for k, v in values.items() if k in names})
+        if cfg.data not in MULTICLASS_DATASETS and cfg.classes != 2:
+            cfg = replace(cfg, classes=2)                     # a fixed task: one cache key per run
         if cfg.data != "custom":
             return replace(cfg, pts="") if cfg.pts else cfg
         return replace(cfg, n=len(parse_points(cfg.pts)[0]), noise=0.0, dseed=0)
@@ -189,7 +203,14 @@ class TrainConfig:
         return (f"{layers} × {self.width} {self.act} units, {self.init} init"
                 + (", " + ", ".join(extras) if extras else "")
                 + f"; {self.opt} lr {self.lr:g}, {self.epochs} epochs, {batch}; "
-                  f"{self.data} data, n = {self.n}, seed {self.seed}")
+                  f"{self.data} data{', ' + self.task.words() if self.task.words() else ''}, n = {self.n}, "
+                  f"seed {self.seed}")
+
+    @cached_property
+    def task(self) -> Task:
+        """What the network learns: the classes of the data, or a number (tasks.py)."""
+        labels = [c for _, _, c in parse_points(self.pts)[0]] if self.custom else ()
+        return task_for(self.data, self.classes, labels)
 
     @property
     def custom(self) -> bool:
@@ -215,7 +236,7 @@ FIX_PARAM = Param("fix", "Fix to compare", "choice", "relu", choices=FIXES,
 RANK_PARAM = Param("rank", "Try every fix and rank them", "bool", False,
                    help="Train the chosen run once with each fix (in parallel) and rank the results.")
 PTS_PARAM = Param("pts", "Points (x₁:x₂:class, …)", "points", "",
-                  help="Your own training points: x₁:x₂:class triples joined by commas, class 0 or 1, "
+                  help="Your own training points: x₁:x₂:class triples joined by commas, class 0 to 4, "
                        f"|x| ≤ {POINT_RANGE:g}, at most {POINT_LIMIT}.")
 
 

@@ -1,4 +1,4 @@
-"""Seeded 2-D binary classification sets and a grid for decision surfaces.
+"""Seeded 2-D datasets (binary, K-class and regression) and a grid for decision surfaces.
 
 Every generator draws from its own torch.Generator(seed) through draws.py, in float64, and the points
 are rounded to float32 once: the same (name, n, noise, seed) gives the same points on every CPU.
@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
 from backprop_core.config import DATASETS, N_RANGE
 from backprop_core.draws import normal, uniform
+from backprop_core.tasks import CLASSES_RANGE, MULTICLASS_DATASETS
 
 
 @dataclass(frozen=True)
 class Dataset:
     name: str
     X_train: torch.Tensor   # (n, 2) float32 (training converts it to its precision)
-    y_train: torch.Tensor   # (n,) int64 in {0, 1}
+    y_train: torch.Tensor   # (n,) int64 classes 0..K-1, or float32 targets in [-1, 1] (regression)
     X_test: torch.Tensor    # (n_test, 2)
     y_test: torch.Tensor
 
@@ -29,8 +31,8 @@ def n_test_for(n: int) -> int:
     return max(20, n // 4)
 
 
-def _balanced_labels(m: int, g: torch.Generator) -> torch.Tensor:
-    y = torch.arange(m) % 2
+def _balanced_labels(m: int, g: torch.Generator, k: int = 2) -> torch.Tensor:
+    y = torch.arange(m) % k
     return y[torch.randperm(m, generator=g)]
 
 
@@ -63,22 +65,50 @@ def _moons(m, noise, g):
     return X + noise * normal((m, 2), g), y
 
 
-def _spirals(m, noise, g):
-    y = _balanced_labels(m, g)
+def _spirals(m, noise, g, k=2):
+    """k arms winding out from the centre, 1.5 turns each (two arms: one the mirror of the other)."""
+    y = _balanced_labels(m, g, k)
     t = uniform((m,), 0.0, 1.0, g).sqrt() * 3 * math.pi
-    sign = torch.where(y == 0, 1.0, -1.0).double()
-    X = torch.stack([sign * t * t.cos(), sign * t * t.sin()], 1) / (3 * math.pi)
+    if k == 2:
+        sign = torch.where(y == 0, 1.0, -1.0).double()
+        X = torch.stack([sign * t * t.cos(), sign * t * t.sin()], 1) / (3 * math.pi)
+    else:
+        turn = t + y.double() * (2 * math.pi / k)               # arm c starts at angle 2 pi c / k
+        X = torch.stack([t * turn.cos(), t * turn.sin()], 1) / (3 * math.pi)
     return X + noise * normal((m, 2), g), y
 
 
-def _blobs(m, noise, g):
-    y = _balanced_labels(m, g)
-    centre = torch.where((y == 1)[:, None], 1.0, -1.0).double().expand(m, 2)
+def _blobs(m, noise, g, k=2):
+    """k Gaussian blobs; two sit at (-1, -1) and (1, 1), more sit evenly on a circle of radius 1.5."""
+    y = _balanced_labels(m, g, k)
+    if k == 2:
+        centre = torch.where((y == 1)[:, None], 1.0, -1.0).double().expand(m, 2)
+    else:
+        angle = y.double() * (2 * math.pi / k) + math.pi / 2
+        centre = 1.5 * torch.stack([angle.cos(), angle.sin()], 1)
     return centre + (0.5 + noise) * normal((m, 2), g), y
 
 
+def _plane(m, noise, g):
+    """Regression: y = 0.6 x1 - 0.4 x2 on the square [-1, 1]^2 (so |y| <= 1), noise added to y."""
+    X = uniform((m, 2), -1.0, 1.0, g)
+    y = 0.6 * X[:, 0] - 0.4 * X[:, 1] + noise * normal((m,), g)
+    return X, y.clamp(-1.0, 1.0)
+
+
+GAUSS_WIDTH = 1.28    # the bump's standard deviation: its targets average about 0 over the square
+
+
+def _gauss(m, noise, g):
+    """Regression: a Gaussian bump y = 2 exp(-|x|^2 / (2 s^2)) - 1 on [-2, 2]^2, from -1 in the
+    corners to 1 at the centre, noise added to y."""
+    X = uniform((m, 2), -2.0, 2.0, g)
+    y = 2 * torch.exp(-(X * X).sum(1) / (2 * GAUSS_WIDTH ** 2)) - 1 + noise * normal((m,), g)
+    return X, y.clamp(-1.0, 1.0)
+
+
 _MAKERS = {"linear": _linear, "xor": _xor, "circles": _circles, "moons": _moons,
-           "spirals": _spirals, "blobs": _blobs}
+           "spirals": _spirals, "blobs": _blobs, "plane": _plane, "gauss": _gauss}
 
 
 def custom_dataset(points) -> Dataset:
@@ -88,8 +118,9 @@ def custom_dataset(points) -> Dataset:
     return Dataset("custom", X, y, X, y)
 
 
-def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11, points=None) -> Dataset:
-    """n training points plus n_test_for(n) test points of the named set (custom: `points`)."""
+def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11, points=None, classes: int = 2) -> Dataset:
+    """n training points plus n_test_for(n) test points of the named set (custom: `points`); spirals
+    and blobs have `classes` classes."""
     if name == "custom":
         return custom_dataset(points or [])
     if name not in _MAKERS:
@@ -97,9 +128,19 @@ def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 11, points=N
     lo, hi = N_RANGE
     if not lo <= n <= hi:
         raise ValueError(f"n must be {lo}..{hi}; got {n}")
+    lo, hi = CLASSES_RANGE
+    if not lo <= classes <= hi:
+        raise ValueError(f"classes must be {lo}..{hi}; got {classes}")
     g = torch.Generator().manual_seed(seed)
-    X_train, y_train = _MAKERS[name](n, noise, g)
-    X_test, y_test = _MAKERS[name](n_test_for(n), noise, g)
+    maker = _MAKERS[name]
+    if classes != 2:
+        if name not in MULTICLASS_DATASETS:
+            raise ValueError(f"{name} data has a fixed task; classes applies to {', '.join(MULTICLASS_DATASETS)}")
+        maker = partial(maker, k=classes)
+    X_train, y_train = maker(n, noise, g)
+    X_test, y_test = maker(n_test_for(n), noise, g)
+    if y_train.is_floating_point():                    # regression targets, like the points, in float32
+        y_train, y_test = y_train.float(), y_test.float()
     return Dataset(name, X_train.float(), y_train, X_test.float(), y_test)
 
 

@@ -22,10 +22,11 @@ network learn? Checked in this order; the first that holds is the verdict:
                  layer's do (counted over the whole training set, see training.py). Deep ReLU nets
                  on 2-D inputs start with ~25% such units and train fine; the verdict is for when
                  most of the network has gone silent.
-    not learned  gradients flow (none of the above), but the final training accuracy is less than
-                 GUESS_MARGIN (10 points) above always guessing the majority class
-    healthy      gradients flow and the network learns: it learned (training accuracy >= LEARNED_ACC,
-                 90%), or it learned partly (between the two; the evidence says so)
+    not learned  gradients flow (none of the above), but the final training score is less than
+                 GUESS_MARGIN (10 points) above guessing: for classes, accuracy over always guessing the
+                 majority class; for regression, R² over always predicting the mean target (R² = 0)
+    healthy      gradients flow and the network learns: it learned (training accuracy or R² >=
+                 LEARNED_ACC, 0.9), or it learned partly (between the two; the evidence says so)
 Whenever a layer has at least DEAD_MENTION (40%) dead units, the evidence says so.
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_core.activations import ACTIVATIONS, SATURATION_Z
-from backprop_core.digits import general, percent, ratio_text
+from backprop_core.digits import general, percent, ratio_text, score
 from backprop_core.fixes import Fix, fixes_for
 from backprop_core.results import METRIC_COLUMNS, STAT_COLUMNS, RunResult
 
@@ -109,9 +110,23 @@ def _max(values: np.ndarray) -> float:
 
 
 def majority_share(run: RunResult) -> float:
-    """Training accuracy of always guessing the most common class."""
+    """Training score of guessing: the accuracy of always guessing the most common class, or for
+    regression the R² of always predicting the mean target, 0."""
     y = np.asarray(run.y_train)
+    if run.config.task.regression:
+        return 0.0
     return float(np.bincount(y).max() / len(y)) if len(y) else math.nan
+
+
+def guess_text(run: RunResult) -> str:
+    if run.config.task.regression:
+        return "always predicting the mean target gives R² = 0"
+    return f"always guessing the majority class gives {percent(majority_share(run))}"
+
+
+def score_text(run: RunResult, value: float) -> str:
+    """'accuracy 97.5%' or 'R² 0.9531'."""
+    return f"{run.config.task.score_name} {score(value, run.config.task.regression)}"
 
 
 def diagnose(run: RunResult) -> Diagnosis:
@@ -120,7 +135,7 @@ def diagnose(run: RunResult) -> Diagnosis:
     has_stats = len(run.stats) > 0
     last = run.stats[-1, :D] if has_stats else None              # hidden layers at the last recorded epoch
     rows = run.finite_metrics()
-    loss, acc = rows[:, METRIC_COLUMNS.index("train_loss")], rows[:, METRIC_COLUMNS.index("train_acc")]
+    loss, acc = rows[:, METRIC_COLUMNS.index("train_loss")], rows[:, METRIC_COLUMNS.index("train_score")]
     final_acc = float(acc[-1]) if run.diverged_at is None and len(acc) else math.nan
     learning = ("learned" if final_acc >= LEARNED_ACC else
                 "partly learned" if final_acc >= majority_share(run) + GUESS_MARGIN else "not learned")
@@ -162,8 +177,7 @@ def diagnose(run: RunResult) -> Diagnosis:
                         f"never learn again.")
         evidence.append(f"Dead units at the last epoch: {layer_ranges(dead)}.")
         if len(acc):
-            evidence.append(f"Final training accuracy {percent(acc[-1])} (always guessing the majority class gives "
-                            f"{percent(majority_share(run))}).")
+            evidence.append(f"Final training {score_text(run, acc[-1])} ({guess_text(run)}).")
         return verdict_of("dead units")
 
     if ratio < VANISH_RATIO:
@@ -197,14 +211,15 @@ def diagnose(run: RunResult) -> Diagnosis:
     else:
         evidence.append("Gradients flow: with one hidden layer there is no depth for them to vanish over.")
     _mention_dead(evidence, dead)
-    guess = f"always guessing the majority class gives {percent(majority_share(run))}"
+    guess = guess_text(run)
+    learned_at = f"R² {LEARNED_ACC:g}" if cfg.task.regression else f"{LEARNED_ACC:.0%}"
     if learning == "learned":
-        evidence.append(f"The network learned: final training loss {general(loss[-1])}, accuracy {percent(acc[-1])}.")
+        evidence.append(f"The network learned: final training loss {general(loss[-1])}, {score_text(run, acc[-1])}.")
     elif learning == "partly learned":
-        evidence.append(f"The network learns, partly: final training accuracy {percent(acc[-1])}, below the "
-                        f"{LEARNED_ACC:.0%} this page calls learned ({guess}); final loss {general(loss[-1])}.")
+        evidence.append(f"The network learns, partly: final training {score_text(run, acc[-1])}, below the "
+                        f"{learned_at} this page calls learned ({guess}); final loss {general(loss[-1])}.")
     else:
-        evidence.append(f"But the network has not learned the data: final training accuracy {percent(acc[-1])}, "
+        evidence.append(f"But the network has not learned the data: final training {score_text(run, acc[-1])}, "
                         f"no better than guessing ({guess}); final loss {general(loss[-1])}.")
     return verdict_of("not learned" if learning == "not learned" else "healthy")
 

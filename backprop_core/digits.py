@@ -60,3 +60,17 @@ def ratio_text(value: float) -> str:
     if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e3):
         return f"{value:.{1 + _EXTRA.get()}e}"
     return general(value, 3)
+
+
+def r_squared(value: float | None) -> str:
+    """R² with 4 decimals (0.9531, -0.0125), or in `number`'s form when far below 0 (-1.537e+04)."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    if value <= -10:
+        return number(value)
+    return f"{value + 0.0:.{4 + _EXTRA.get()}f}"
+
+
+def score(value: float | None, regression: bool, decimals: int = 1) -> str:
+    """A run's score as the pages print it: accuracy as a percentage, or R² (regression)."""
+    return r_squared(value) if regression else percent(value, decimals)

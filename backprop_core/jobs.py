@@ -33,7 +33,7 @@ def train_and_diagnose(cfg: TrainConfig, progress: Progress = None):
     result = train(cfg, on_epoch=progress, data=data)
     if cfg.norm == "none" and not cfg.residual and len(result.stats):
         X, y = first_batch(cfg, data)
-        result.theory = signal_at_init(X, y, cfg.depth, cfg.width, cfg.act, cfg.init).predicted
+        result.theory = signal_at_init(X, y, cfg.depth, cfg.width, cfg.act, cfg.init, cfg.task.out_dim).predicted
     return result, diagnose(result)
 
 

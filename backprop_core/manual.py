@@ -5,10 +5,10 @@ Forward (per hidden layer l, input a_{l-1} of shape (N, fan_in)):
     u_l = norm(z_l)  or z_l            BatchNorm: stats over the batch; LayerNorm: over features
     h_l = phi(u_l)
     a_l = a_{l-1} + h_l if residual else h_l
-logits = a_D W_out^T + b_out; L = mean cross-entropy.
+logits = a_D W_out^T + b_out; L = mean cross-entropy over K classes, or mean squared error.
 
 Backward, layer by layer from the top:
-    dL/dlogits = (softmax(logits) - onehot(y)) / N
+    dL/dlogits = (softmax(logits) - onehot(y)) / N,  or 2 (y_pred - y) / N     (losses.py)
     dL/du_l = dL/dh_l * phi'(u_l);  dL/dz_l via the norm's backward formula
     dL/dW_l = (dL/dz_l)^T a_{l-1};  dL/db_l = sum_n dL/dz_l  (no b_l before BatchNorm)
     dL/da_{l-1} = dL/dz_l W_l  (+ dL/da_l through the skip when residual)
@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from backprop_core.activations import ACTIVATIONS, Activation
 from backprop_core.bugs import Bug
+from backprop_core.losses import loss_and_error
 from backprop_core.models import MLP
 
 
@@ -164,16 +165,10 @@ def backward_pass(model: MLP, X: torch.Tensor, y: torch.Tensor, bug: Bug | None 
                   update_running: bool = False) -> ManualPass:
     """Loss, gradients of every parameter and the per-layer signals dL/dz, by hand.
 
-    X: (N, in_dim) in the model's dtype; y: (N,) integer labels."""
+    X: (N, in_dim) in the model's dtype; y: (N,) integer classes, or real targets (regression)."""
     layers, names = _plan(model)
     logits, caches = forward(model, X, update_running)
-    n = X.shape[0]
-    log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    target = y[:, None]
-    loss = -log_p.gather(1, target).mean()
-    dlogits = log_p.exp()
-    dlogits.scatter_add_(1, target, dlogits.new_full((n, 1), -1.0))      # softmax - onehot
-    dlogits /= n
+    loss, dlogits = loss_and_error(logits, y)                           # losses.py
 
     a_top = caches[-1].h if not layers[-1].residual else caches[-1].a_in + caches[-1].h
     W_out = model.out.weight

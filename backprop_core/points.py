@@ -11,6 +11,7 @@ from backprop_core.notices import shown
 
 POINT_LIMIT = 100                 # at most this many points
 POINT_RANGE = 5.0                 # |x1|, |x2| <= this
+POINT_CLASSES = 5                 # labels 0 .. POINT_CLASSES - 1
 MAX_POINTS_TEXT = 4000            # longer `pts` values are cut before parsing
 Point = tuple[float, float, int]
 
@@ -28,7 +29,7 @@ def parse_points(raw: Any) -> tuple[list[Point], list[str]]:
 
 def parse_csv(text: str) -> tuple[list[Point], list[str]]:
     """Points from CSV text `x1,x2,label` (a header line is optional), and notices for the rows
-    dropped: not three numbers with label 0 or 1, outside the range, or beyond the limit."""
+    dropped: not three numbers with a label 0 to 4, outside the range, or beyond the limit."""
     rows = [r for r in str(text).replace("\r", "\n").split("\n") if r.strip()]
     if rows and not _is_number(rows[0].split(",")[0]):
         rows = rows[1:]                                  # a header such as x1,x2,label
@@ -51,7 +52,7 @@ def _points_from(items: list[list[str]], source: str) -> tuple[list[Point], list
             if len(fields_) != 3:
                 raise ValueError
             x1, x2, c = (float(f) for f in fields_)
-            if c not in (0.0, 1.0) or not (math.isfinite(x1) and math.isfinite(x2)):
+            if c not in range(POINT_CLASSES) or not (math.isfinite(x1) and math.isfinite(x2)):
                 raise ValueError
         except (ValueError, OverflowError):
             bad.append(f"#{i + 1} {shown(item)}")
@@ -62,7 +63,7 @@ def _points_from(items: list[list[str]], source: str) -> tuple[list[Point], list
         points.append((round(x1, 3) + 0.0, round(x2, 3) + 0.0, int(c)))
     if bad:
         notices.append(f"{source}: dropped {_count(bad)} that {'are' if len(bad) > 1 else 'is'} not x1, x2, class "
-                       f"with class 0 or 1 ({_first(bad)})")
+                       f"with class 0 to {POINT_CLASSES - 1} ({_first(bad)})")
     if far:
         notices.append(f"{source}: dropped {_count(far)} outside |x| ≤ {POINT_RANGE:g} ({_first(far)})")
     if len(points) > POINT_LIMIT:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backprop_core.diagnose import diagnose
-from backprop_core.digits import DASH, more_digits, number, percent
+from backprop_core.digits import DASH, more_digits, number, score
 from backprop_core.results import RunResult, final_metrics
 
 EXTRA_DIGITS = 4          # the precise readout's extra digits per number
@@ -24,8 +24,9 @@ SAFETY = 10.0             # how many times the twin's difference a number must s
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", re.IGNORECASE)
 
 
-STATUS_HELP = ("learned: at least 90% training accuracy at the end; partly learned: at least 10 points better "
-               "than always guessing the majority class; died at epoch N: from epoch N a layer's "
+STATUS_HELP = ("learned: at least 90% training accuracy at the end (R² 0.9 for regression); partly learned: at "
+               "least 10 points better than always guessing the majority class (R² 0.1 better than predicting the "
+               "mean); died at epoch N: from epoch N a layer's "
                "units all output 0 for every point, so the network can no longer learn; diverged at epoch N: the "
                "loss or a gradient became infinite or NaN.")
 
@@ -41,17 +42,24 @@ def status(run: RunResult, diagnosis) -> str:
 
 def run_readout(run: RunResult, diagnosis) -> dict[str, str]:
     """Every line the pages print about a run, by label: status, final metrics, verdict."""
-    final = final_metrics(run)
+    final, task = final_metrics(run), run.config.task
+    train_label, test_label = metric_labels(task)
     lines = {"Status": status(run, diagnosis), "Train loss": number(final["train_loss"]),
-             "Train accuracy": percent(final["train_acc"]), "Test accuracy": percent(final["test_acc"]),
+             train_label: score(final["train_score"], task.regression),
+             test_label: score(final["test_score"], task.regression),
              "Verdict": diagnosis.titled("Verdict")}
     if run.train_mode is not None:                # BatchNorm: the same network with batch statistics
         lines |= {"Train loss with batch statistics": number(run.train_mode["train_loss"]),
-                  "Train accuracy with batch statistics": percent(run.train_mode["train_acc"])}
+                  f"{train_label} with batch statistics": score(run.train_mode["train_score"], task.regression)}
     if run.config.wd > 0:
         lines["L2 penalty"] = number(final["l2_penalty"])
         lines["Train loss + L2 penalty"] = number(final["train_loss"] + final["l2_penalty"])
     return lines
+
+
+def metric_labels(task) -> tuple[str, str]:
+    """The readout's labels of the training and test score: 'Train accuracy', 'Test R²', ..."""
+    return f"Train {task.score_name}", f"Test {task.score_name}"
 
 
 def modes_differ(run: RunResult) -> bool:
@@ -61,7 +69,7 @@ def modes_differ(run: RunResult) -> bool:
         return False
     final = final_metrics(run)
     a, b = final["train_loss"], run.train_mode["train_loss"]
-    return (abs(final["train_acc"] - run.train_mode["train_acc"]) >= 0.01
+    return (abs(final["train_score"] - run.train_mode["train_score"]) >= 0.01
             or not (math.isfinite(a) and math.isfinite(b)) or max(a, b) >= 1.5 * min(a, b))
 
 

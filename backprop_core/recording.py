@@ -30,6 +30,7 @@ from backprop_core.activations import ACTIVATIONS, SATURATION_Z
 from backprop_core.config import TrainConfig
 from backprop_core.data import Dataset
 from backprop_core.flat import FlatParams
+from backprop_core.losses import batch_loss_score, batch_output_error
 from backprop_core.manual import predict
 from backprop_core.models import MLP
 from backprop_core.results import HALF_DECADES, HIST_BINS, STAT_COLUMNS, UNDER_BIN
@@ -82,14 +83,6 @@ def weight_stats(flat: FlatParams, G: torch.Tensor, W: torch.Tensor, W_next: tor
                                                / out[:, layers, COL["weight_norm"]].clamp_min(1e-30))
 
 
-def output_error(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """dL/dlogits of K steps from their logits (K, N, 2) and labels (K, N), as backward_pass makes it."""
-    log_p = logits - torch.logsumexp(logits, dim=2, keepdim=True)
-    d = log_p.exp()
-    d.scatter_add_(2, y[..., None], torch.full_like(y[..., None], -1, dtype=d.dtype))
-    return d / logits.shape[1]
-
-
 def histogram(grad: torch.Tensor, layer_base: torch.Tensor, L: int) -> torch.Tensor:
     """(L, HIST_BINS) counts of |g| per layer of one flat weight gradient: the half-decade bin
     floor((log10|g| - lo) / width) after the two special ones, clamped into the underflow and overflow
@@ -104,16 +97,8 @@ def histogram(grad: torch.Tensor, layer_base: torch.Tensor, L: int) -> torch.Ten
 def l2_penalty(P: torch.Tensor, wd: float) -> torch.Tensor:
     """wd/2 * ||theta||^2 per flat parameter snapshot (rows of P): weight decay adds wd * theta to the
     gradient of every parameter, which is the gradient of this penalty, so the optimiser minimises
-    the cross-entropy plus it."""
+    the loss plus it."""
     return 0.5 * wd * P.square().sum(-1)
-
-
-def loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean cross-entropy and accuracy per snapshot: logits (K, n, 2), y (n,)."""
-    log_p = logits - torch.logsumexp(logits, dim=2, keepdim=True)
-    loss = -log_p.gather(2, y.expand(logits.shape[0], -1)[..., None]).squeeze(2).mean(1)
-    acc = (logits.argmax(2) == y).to(logits.dtype).mean(1)
-    return loss, acc
 
 
 # ---------------------------------------------------------------- the recorder
@@ -134,8 +119,8 @@ class Recorder:
         self.Pw = torch.empty(K + 1, P, dtype=dt)        # flat parameters at the start of each epoch
         self.after = None if self.full_batch else torch.empty(K, flat.n_weights, dtype=dt)
         self.R = None if flat.running is None else torch.empty(K, flat.running.numel(), dtype=dt)
-        self.LG = torch.empty(K, bs, 2, dtype=dt)        # logits of the step's batch
-        self.YB = torch.empty(K, bs, dtype=torch.long)
+        self.LG = torch.empty(K, bs, cfg.task.out_dim, dtype=dt)     # logits of the step's batch
+        self.YB = torch.empty(K, bs, dtype=data.y_train.dtype)
         self.units = torch.empty(K, D, len(UNIT_COLUMNS), dtype=dt)
         self.k, self.first_epoch = 0, 0
         self.stats, self.metrics = [], []
@@ -215,21 +200,22 @@ class Recorder:
         for j, name in enumerate(UNIT_COLUMNS):                     # computed at capture
             out[:, :D, COL[name]] = self.units[:K, :, j]
         labels = self.data.y_train.expand(K, -1) if self.full_batch else self.YB[:K]
-        dlogits = output_error(self.LG[:K], labels)
+        dlogits = batch_output_error(self.LG[:K], labels)
         out[:, D, COL["signal_norm"]] = torch.linalg.vector_norm(dlogits, dim=(1, 2))
-        unit_counts = torch.tensor([self.cfg.width] * D + [2], dtype=self.dtype)
+        unit_counts = torch.tensor([self.cfg.width] * D + [self.cfg.task.out_dim], dtype=self.dtype)
         out[:, :, COL["signal_rms"]] = out[:, :, COL["signal_norm"]] * (dlogits.shape[1] / unit_counts).sqrt()
         return out
 
     def chunk_metrics(self, K: int) -> torch.Tensor:
-        """(K, 5) train loss, test loss, train acc, test acc and the L2 penalty of the model at the start
-        of each epoch (eval mode for BatchNorm and for mini-batches; else the step's own logits)."""
+        """(K, 5) train loss, test loss, train score, test score (accuracy or R²) and the L2 penalty of
+        the model at the start of each epoch (eval mode for BatchNorm and for mini-batches; else the
+        step's own logits)."""
         P, R = self.Pw[:K], (self.R[:K] if self.R is not None else None)
         snapshot = self.flat.snapshots(P, R)
-        test_loss, test_acc = loss_acc(predict(self.model, self.data.X_test, snapshot), self.data.y_test)
+        test_loss, test_score = batch_loss_score(predict(self.model, self.data.X_test, snapshot), self.data.y_test)
         train_logits = predict(self.model, self.data.X_train, snapshot) if self.eval_mode_train else self.LG[:K]
-        train_loss, train_acc = loss_acc(train_logits, self.data.y_train)
-        return torch.stack([train_loss, test_loss, train_acc, test_acc, l2_penalty(P, self.cfg.wd)], 1)
+        train_loss, train_score = batch_loss_score(train_logits, self.data.y_train)
+        return torch.stack([train_loss, test_loss, train_score, test_score, l2_penalty(P, self.cfg.wd)], 1)
 
     def finish(self) -> None:
         """Flush what is left and make sure the last recorded epoch has its histogram."""

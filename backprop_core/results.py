@@ -21,7 +21,7 @@ if TYPE_CHECKING:                     # pandas is imported where a table is aske
 
 STAT_COLUMNS = ["grad_mean_abs", "grad_norm", "grad_max_abs", "signal_norm", "weight_norm",
                 "update_ratio", "act_mean", "act_std", "saturated", "dead", "signal_rms"]
-METRIC_COLUMNS = ["train_loss", "test_loss", "train_acc", "test_acc", "l2_penalty"]
+METRIC_COLUMNS = ["train_loss", "test_loss", "train_score", "test_score", "l2_penalty"]
 # Histogram of |g| per layer: exact zeros in a bin of their own, then everything below 1e-12, then
 # half-decade bins of log10|g| from 1e-12 to 1e2, then everything from 1e2 up.
 HALF_DECADES = np.arange(-12.0, 2.01, 0.5)    # edges of the half-decade bins
@@ -53,7 +53,7 @@ class RunResult:
     y_train: np.ndarray                 # (n,) int64
     seconds: float
     theory: np.ndarray | None = None    # predicted RMS per-sample signal per hidden layer (plain MLPs)
-    train_mode: dict | None = None      # BatchNorm: final train_loss/train_acc with batch statistics
+    train_mode: dict | None = None      # BatchNorm: final train_loss/train_score with batch statistics
 
     @property
     def depth(self) -> int:

@@ -9,8 +9,11 @@ Over random initialisations, for the actual inputs x_n and labels y_n:
 
     forward     q_1(n) = s_w(1) |x_n|^2 + s_b(1),   q_{l+1}(n) = width s_w(l+1) E[phi(z)^2] + s_b(l+1)
                 with z ~ N(0, q_l(n)), and the logit difference t_n ~ N(0, 2 q_out(n))
-    output      E[(dL_n/dlogit_c)^2] = E[(sigmoid(t_n) - y_n)^2] for each of the two logits
-    backward    E[(dL_n/da_D)^2] = s_w(out) 2 E[(sigmoid(t_n) - y_n)^2]
+    output      two classes: E[(dL_n/dlogit_c)^2] = E[(sigmoid(t_n) - y_n)^2] for each of the two logits;
+                K classes, logits ~ N(0, q_out) each: sum_c E[(p_c - onehot_c)^2] = E[sum_c p_c^2] + 1 - 2/K
+                (E[p_y] = 1/K by symmetry; E[sum p^2] by a fixed sample of Gaussian logits);
+                regression, y_pred ~ N(0, q_out): E[(2 (y_pred - y_n))^2] = 4 (q_out + y_n^2)
+    backward    E[(dL_n/da_D)^2] = s_w(out) sum_c E[(dL_n/dlogit_c)^2]
                 E[(dL_n/dz_l)^2] = E[(dL_n/da_l)^2] E[phi'(z)^2]
                 E[(dL_n/da_{l-1})^2] = width s_w(l) E[(dL_n/dz_l)^2]
 
@@ -58,6 +61,21 @@ def output_error_moment(q_out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return s2 - yf + yf * yf
 
 
+SOFTMAX_SAMPLES = 4096     # Gaussian logit vectors averaged over for K > 2 classes
+
+
+def softmax_error_moment(q_out: torch.Tensor, classes: int) -> torch.Tensor:
+    """sum_c E[(p_c - onehot(y)_c)^2] for logits ~ N(0, q_out I_K), per point: E[sum_c p_c^2] + 1 - 2/K."""
+    z = torch.randn(SOFTMAX_SAMPLES, classes, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    p = torch.softmax(q_out.clamp_min(0).sqrt()[:, None, None] * z, -1)
+    return p.square().sum(-1).mean(-1) + 1 - 2 / classes
+
+
+def squared_error_moment(q_out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """E[(2 (y_pred - y))^2] = 4 (q_out + y^2) for y_pred ~ N(0, q_out)."""
+    return 4 * (q_out + y.to(torch.float64) ** 2)
+
+
 @dataclass(frozen=True)
 class SignalPrediction:
     """Per hidden layer l = 1..depth (arrays of length depth)."""
@@ -71,9 +89,7 @@ def signal_at_init(X: torch.Tensor, y: torch.Tensor, depth: int, width: int, act
                    out_dim: int = 2) -> SignalPrediction:
     """Predicted RMS per-sample backward signal dL/dz at each hidden layer, at initialisation.
 
-    X: (N, in_dim) the batch; y: (N,) labels in {0, 1}."""
-    if out_dim != 2:
-        raise ValueError("the output signal is worked out for two classes")
+    X: (N, in_dim) the batch; y: (N,) classes 0..out_dim-1, or real targets (regression, out_dim 1)."""
     X = X.to(torch.float64)
     in_dim = X.shape[1]
     fans = [in_dim] + [width] * depth
@@ -88,7 +104,12 @@ def signal_at_init(X: torch.Tensor, y: torch.Tensor, depth: int, width: int, act
         q_mean.append(float(q.mean()))
         slope2.append(d2)
         q = (width * s_w[layer + 1] * h2 + s_b[layer + 1]) if layer + 1 < depth else width * s_out * h2 + b_out
-    da2 = s_out * out_dim * output_error_moment(q, y)     # E[(dL_n/da_D)^2] per point
+    if y.is_floating_point():                              # E[(dL_n/da_D)^2] per point
+        da2 = s_out * squared_error_moment(q, y)
+    elif out_dim == 2:
+        da2 = s_out * out_dim * output_error_moment(q, y)
+    else:
+        da2 = s_out * softmax_error_moment(q, out_dim)
 
     predicted, factor = [0.0] * depth, [0.0] * depth
     for layer in range(depth - 1, -1, -1):

@@ -25,6 +25,7 @@ from backprop_core import optim
 from backprop_core.config import TrainConfig
 from backprop_core.data import Dataset, grid, make_dataset
 from backprop_core.flat import FlatParams
+from backprop_core.losses import surface_values
 from backprop_core.manual import backward_pass, forward, predict
 from backprop_core.models import MLP, build_mlp
 from backprop_core.points import POINT_RANGE, parse_points
@@ -36,15 +37,20 @@ PRECISIONS = {"float64": torch.float64, "float32": torch.float32}
 
 
 def in_precision(data: Dataset, dtype: torch.dtype) -> Dataset:
-    """The same points in `dtype` (generated in float32, so both precisions see the same values)."""
+    """The same points (and regression targets) in `dtype` (generated in float32, so both precisions
+    see the same values)."""
     if data.X_train.dtype == dtype:
         return data
-    return replace(data, X_train=data.X_train.to(dtype), X_test=data.X_test.to(dtype))
+    data = replace(data, X_train=data.X_train.to(dtype), X_test=data.X_test.to(dtype))
+    if data.y_train.is_floating_point():
+        data = replace(data, y_train=data.y_train.to(dtype), y_test=data.y_test.to(dtype))
+    return data
 
 
 def dataset_for(cfg: TrainConfig) -> Dataset:
     """The training and test points a config names (custom: its own points)."""
-    return make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed, points=parse_points(cfg.pts)[0] if cfg.custom else None)
+    return make_dataset(cfg.data, cfg.n, cfg.noise, cfg.dseed, points=parse_points(cfg.pts)[0] if cfg.custom else None,
+                        classes=cfg.classes)
 
 
 def first_batch(cfg: TrainConfig, data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,7 +74,8 @@ def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None, data: Dataset | 
     start = time.perf_counter()
     dtype = PRECISIONS[cfg.precision]
     data = in_precision(data if data is not None else dataset_for(cfg), dtype)
-    model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed, dtype=dtype)
+    model = build_mlp(cfg.depth, cfg.width, cfg.act, cfg.init, cfg.norm, cfg.residual, cfg.seed,
+                      out_dim=cfg.task.out_dim, dtype=dtype)
     flat = FlatParams(model)
     opt = optim.make(cfg.opt, flat.param, cfg.lr, cfg.wd)
     rec = Recorder(cfg, model, flat, data)
@@ -133,8 +140,9 @@ def _package(cfg: TrainConfig, model: MLP, flat: FlatParams, rec: Recorder, data
 
 
 def decision_surfaces(cfg: TrainConfig, model: MLP, flat: FlatParams, snaps: dict, data: Dataset, recorded: int):
-    """(xs, ys, {epoch: P(class 1) on the grid}) for the snapshot epochs with metrics, in one batched
-    forward pass; the grid covers the points (custom data: the whole plane a learner clicks on)."""
+    """(xs, ys, {epoch: surface on the grid}) for the snapshot epochs with metrics, in one batched
+    forward pass (losses.surface_values: P(class 1), every class's P, or the predicted value); the grid
+    covers the points (custom data: the whole plane a learner clicks on)."""
     xs, ys, grid_points = grid(torch.cat([data.X_train, data.X_test]).float(), GRID_STEPS,
                                bounds=POINT_RANGE if cfg.custom else None)
     surfaces = {}
@@ -143,25 +151,29 @@ def decision_surfaces(cfg: TrainConfig, model: MLP, flat: FlatParams, snaps: dic
         P = torch.stack([snaps[e][0] for e in epochs])
         R = torch.stack([snaps[e][1] for e in epochs]) if flat.running is not None else None
         logits = predict(model, grid_points.to(flat.param.dtype), flat.snapshots(P, R))
-        for e, p in zip(epochs, torch.softmax(logits, 2)[..., 1], strict=True):
+        for e, p in zip(epochs, surface_values(logits, cfg.task.regression), strict=True):
             if torch.isfinite(p).all():
-                surfaces[e] = p.reshape(GRID_STEPS, GRID_STEPS).numpy()
+                surfaces[e] = p.reshape(GRID_STEPS, GRID_STEPS, *p.shape[1:]).numpy()
     return xs.numpy(), ys.numpy(), surfaces
 
 
 def final_metrics(model: MLP, data: Dataset, param: torch.Tensor, wd: float) -> torch.Tensor:
     """(1, 5) metrics of the trained model, by the same plain forward pass a learner's script uses."""
-    row = []
-    for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
-        logits = predict(model, X)
-        row.append((F.cross_entropy(logits, y), (logits.argmax(1) == y).to(logits.dtype).mean()))
-    (train_loss, train_acc), (test_loss, test_acc) = row
-    return torch.stack([train_loss, test_loss, train_acc, test_acc, l2_penalty(param, wd)])[None]
+    row = [loss_and_score(predict(model, X), y) for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test))]
+    (train_loss, train_score), (test_loss, test_score) = row
+    return torch.stack([train_loss, test_loss, train_score, test_score, l2_penalty(param, wd)])[None]
+
+
+def loss_and_score(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss and score (accuracy, or R² for regression) of one model's logits (N, K or 1)."""
+    if y.is_floating_point():
+        err = logits[:, 0] - y
+        return err.square().mean(), 1 - err.square().sum() / (y - y.mean()).square().sum()
+    return F.cross_entropy(logits, y), (logits.argmax(1) == y).to(logits.dtype).mean()
 
 
 def train_mode_metrics(model: MLP, data: Dataset) -> dict[str, float]:
-    """Training loss and accuracy of a BatchNorm model in train mode: each layer normalised with the
+    """Training loss and score of a BatchNorm model in train mode: each layer normalised with the
     training set's own statistics (as during training), instead of the running averages eval mode uses."""
-    logits = forward(model, data.X_train)[0]
-    return {"train_loss": F.cross_entropy(logits, data.y_train).item(),
-            "train_acc": (logits.argmax(1) == data.y_train).to(logits.dtype).mean().item()}
+    loss, score = loss_and_score(forward(model, data.X_train)[0], data.y_train)
+    return {"train_loss": loss.item(), "train_score": score.item()}

@@ -268,13 +268,13 @@ def _fixes():
                      height=alt.Step(26)).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort=alt.EncodingSortField(field="rank", order="ascending"),
                 axis=alt.Axis(labelLimit=240)),                          # whole fix names
-        x=alt.X("train_acc:Q", title="Final training accuracy (%)", scale=alt.Scale(domain=[0, 1]),
+        x=alt.X("train_score:Q", title="Final training accuracy (%)", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format=".0%", tickCount=5)),
         color=alt.Color("verdict:N", title="Verdict", scale=alt.Scale(
             domain=["healthy", "vanishing", "exploding", "diverged", "dead units", "saturated"],
             range=["#2ca02c", "#ff7f0e", "#d62728", "#7f0000", "#8c564b", "#9467bd"])),
         tooltip=[alt.Tooltip("label:N", title="Fix"), alt.Tooltip("verdict:N", title="Verdict"),
-                 alt.Tooltip("train_acc:Q", title="Train accuracy", format=".1%"),
+                 alt.Tooltip("train_score:Q", title="Train accuracy", format=".1%"),
                  alt.Tooltip("loss:Q", title="Final loss", format=".4f")])
 
 

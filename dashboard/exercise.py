@@ -122,14 +122,14 @@ def render(cfg: TrainConfig) -> None:
         healthy = relu_diag.verdict == "healthy"
         guessed = state["prediction"] == RELU_CHOICES[0]
         (st.success if healthy == guessed else st.warning)(
-            f"With ReLU the verdict is **{relu_diag.verdict}** ({final_metrics(relu_run)['train_acc']:.0%} "
+            f"With ReLU the verdict is **{relu_diag.verdict}** ({final_metrics(relu_run)['train_score']:.0%} "
             f"training accuracy). Your prediction was {'right' if healthy == guessed else 'wrong'}.")
     _tick(state["prediction"] is not None, "**Predict** whether ReLU alone fixes it, then see.")
 
     working = []
     for fix in dict.fromkeys(state["tried"]):
         fixed_run, fixed_diag = compute.diagnosed_run(apply_fix(built, fix))
-        acc = final_metrics(fixed_run)["train_acc"]
+        acc = final_metrics(fixed_run)["train_score"]
         if fixed_diag.verdict == "healthy" and acc >= LEARNED_ACC:
             working.append(f"`{fix}` ({FIX_LABELS[fix]}, {acc:.0%})")
     _tick(bool(working), f"**Fix** it: after your prediction, pick a *Fix to compare* in the sidebar whose run is "

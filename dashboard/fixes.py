@@ -48,7 +48,7 @@ def suggested(diagnosis, cfg: TrainConfig, params, hidden=()) -> None:
 def rank(rows: list[dict]) -> list[dict]:
     """Best first (RANK_RULE): runs that are healthy, then by training accuracy, then by final loss."""
     def key(r):
-        acc = r["train_acc"] if math.isfinite(r["train_acc"]) else -1.0
+        acc = r["train_score"] if math.isfinite(r["train_score"]) else -1.0
         loss = r["train_loss"] if math.isfinite(r["train_loss"]) else math.inf
         return (0 if r["verdict"] == "healthy" else 1), -acc, loss
     return sorted(rows, key=key)
@@ -57,15 +57,15 @@ def rank(rows: list[dict]) -> list[dict]:
 def row(fix: str, shown: computing.PageRun) -> dict:
     """One row of the table: the run with `fix` applied, summarised."""
     final = final_metrics(shown.result)
-    return {"fix": fix, "verdict": shown.diagnosis.verdict, "train_acc": final["train_acc"],
-            "test_acc": final["test_acc"], "train_loss": final["train_loss"],
+    return {"fix": fix, "verdict": shown.diagnosis.verdict, "train_score": final["train_score"],
+            "test_score": final["test_score"], "train_loss": final["train_loss"],
             "grad_ratio": gradient_ratio(shown.result), "config": shown.config,
             "sensitive": bool(shown.rounding), "checking": shown.rounding is None}
 
 
 def _chart_columns(rows: list[dict]) -> dict:
     return {"label": [FIX_LABELS[r["fix"]] for r in rows], "rank": np.arange(len(rows)),
-            "train_acc": np.array([r["train_acc"] if math.isfinite(r["train_acc"]) else 0.0 for r in rows]),
+            "train_score": np.array([r["train_score"] if math.isfinite(r["train_score"]) else 0.0 for r in rows]),
             "loss": np.array([r["train_loss"] if math.isfinite(r["train_loss"]) else np.nan for r in rows]),
             "verdict": [r["verdict"] for r in rows]}
 
@@ -103,7 +103,7 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
                    + ", ".join(f"`{f}`" for f in withheld) + ".")
     st.dataframe([{"rank": i + 1, "fix": f"{FIX_LABELS[r['fix']]} ({r['fix']})",
                    "verdict": r["verdict"] + (" ≈" if r["sensitive"] else " …" if r["checking"] else ""),
-                   "train acc.": percent(r["train_acc"], 0), "test acc.": percent(r["test_acc"], 0),
+                   "train acc.": percent(r["train_score"], 0), "test acc.": percent(r["test_score"], 0),
                    "final loss": number(r["train_loss"]), "layer 1 / last |g| at init": number(r["grad_ratio"], 3)}
                   for i, r in enumerate(rows)], hide_index=True, width="stretch")
     st.caption("Apply one to move the sidebar to that run (best first):")

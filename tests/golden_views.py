@@ -20,7 +20,7 @@ import json
 import math
 import pathlib
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -168,8 +168,11 @@ def view(page: str, query: dict) -> dict:
 
 
 def key_of(cfg: TrainConfig) -> str:
-    """The config's fields as text (`pts`, added later for custom data, only when set)."""
-    return "|".join(f"{k}={v}" for k, v in sorted(vars(cfg).items()) if not (k == "pts" and v == ""))
+    """The config's fields as text; fields added after the goldens were written (`pts` for custom
+    data, `classes`) only when they differ from their default, so a binary view keeps its key."""
+    later = {"pts": "", "classes": 2}
+    values = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+    return "|".join(f"{k}={v}" for k, v in sorted(values.items()) if not (k in later and v == later[k]))
 
 
 def main() -> None:

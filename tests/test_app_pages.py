@@ -152,7 +152,7 @@ def test_flow_defaults_are_seed_demo_3_and_match_the_core():
     assert at.success[0].value.startswith("Verdict: healthy")
     assert at.success[0].value == f"Verdict: {verdict.verdict}. " + " ".join(verdict.evidence)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Train accuracy"] == f"{final_metrics(run)['train_acc']:.1%}"
+    assert metrics["Train accuracy"] == f"{final_metrics(run)['train_score']:.1%}"
     specs = charts(at)
     assert len(specs) >= 6
     for c in specs:

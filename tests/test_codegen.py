@@ -68,7 +68,7 @@ def configs(page: str, view: dict) -> dict[str, TrainConfig]:
 def assert_same(got: dict, cfg: TrainConfig) -> None:
     run, _ = jobs.train_and_diagnose(cfg)
     final = final_metrics(run)
-    for key, mine in (("final_train_loss", final["train_loss"]), ("final_train_acc", final["train_acc"])):
+    for key, mine in (("final_train_loss", final["train_loss"]), ("final_train_acc", final["train_score"])):
         if math.isnan(mine):
             assert got[key] is None or math.isnan(got[key]), (cfg, key)
         else:                                        # same machine, same software: bit for bit

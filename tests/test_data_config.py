@@ -13,6 +13,7 @@ from backprop_core.data import grid, make_dataset
 from backprop_core.fixes import FIXES, apply_fix
 from backprop_core.notices import shown
 from backprop_core.presets import PRESETS
+from backprop_core.tasks import REGRESSION_DATASETS
 from dashboard.guess_ahead import next_guess
 
 
@@ -23,7 +24,11 @@ def test_datasets_are_deterministic_and_shaped(name):
     assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_train, b.y_train)
     assert not torch.equal(a.X_train, c.X_train)
     assert a.X_train.shape == (120, 2) and a.X_test.shape == (30, 2)
-    assert a.X_train.dtype == torch.float32 and set(a.y_train.tolist()) <= {0, 1}
+    assert a.X_train.dtype == torch.float32
+    if name in REGRESSION_DATASETS:                   # real targets in [-1, 1], spread over the range
+        assert a.y_train.dtype == torch.float32 and a.y_train.abs().max() <= 1 and a.y_train.std() > 0.3
+        return
+    assert set(a.y_train.tolist()) <= {0, 1}
     if name in ("circles", "moons", "spirals", "blobs"):
         assert a.y_train.sum().item() == 60           # exactly balanced
     else:

@@ -54,12 +54,12 @@ def test_large_init_tanh_with_a_big_step_saturates_and_stalls():
     run = train(TrainConfig.preset("seed demo 4", depth=5, act="tanh", init="large", lr=0.5, data="xor"))
     d = diagnose(run)
     assert d.verdict == "saturated" and "saturated" in d.titled("Verdict")
-    assert final_metrics(run)["train_acc"] < 0.9
+    assert final_metrics(run)["train_score"] < 0.9
 
 
 def test_a_confident_well_fitted_tanh_net_is_not_called_saturated():
     run = train(TrainConfig.preset("seed demo 3", depth=4, act="tanh"))
-    assert final_metrics(run)["train_acc"] >= 0.99
+    assert final_metrics(run)["train_score"] >= 0.99
     assert diagnose(run).verdict == "healthy"
 
 

@@ -51,7 +51,7 @@ def test_custom_data_trains_on_all_its_points():
     run = train(cfg)
     expected = [v for x1, x2, _ in parse_points(POINTS)[0] for v in (x1, x2)]
     assert run.X_train.reshape(-1).tolist() == pytest.approx(expected, rel=1e-7)
-    assert final_metrics(run)["train_acc"] == final_metrics(run)["test_acc"] == 1.0
+    assert final_metrics(run)["train_score"] == final_metrics(run)["test_score"] == 1.0
 
 
 def test_custom_data_page():
@@ -104,10 +104,10 @@ def test_hide_on_vanishing_can_fix_the_fix_and_reports_unknown_keys():
 
 # ---------------------------------------------------------------- every fix, ranked
 def test_ranking_puts_healthy_learners_first_then_accuracy():
-    rows = [{"fix": "a", "verdict": "not learned", "train_acc": 0.47, "train_loss": 0.6},
-            {"fix": "b", "verdict": "vanishing", "train_acc": 0.98, "train_loss": 0.2},
-            {"fix": "c", "verdict": "healthy", "train_acc": 0.95, "train_loss": 0.1},
-            {"fix": "d", "verdict": "diverged", "train_acc": math.nan, "train_loss": math.nan}]
+    rows = [{"fix": "a", "verdict": "not learned", "train_score": 0.47, "train_loss": 0.6},
+            {"fix": "b", "verdict": "vanishing", "train_score": 0.98, "train_loss": 0.2},
+            {"fix": "c", "verdict": "healthy", "train_score": 0.95, "train_loss": 0.1},
+            {"fix": "d", "verdict": "diverged", "train_score": math.nan, "train_loss": math.nan}]
     assert [r["fix"] for r in fixes.rank(rows)] == ["c", "b", "a", "d"]
 
 
@@ -123,7 +123,7 @@ def test_every_fix_ranked_on_the_page_matches_each_fixed_run():
     rows = []
     for f in shown:
         run = train(apply_fix(cfg, f))
-        rows.append({"fix": f, "verdict": diagnose(run).verdict, "train_acc": final_metrics(run)["train_acc"],
+        rows.append({"fix": f, "verdict": diagnose(run).verdict, "train_score": final_metrics(run)["train_score"],
                      "train_loss": final_metrics(run)["train_loss"], "ratio": gradient_ratio(run)})
     assert shown == [r["fix"] for r in fixes.rank(rows)]                        # best first
     table = at.dataframe[0].value

@@ -142,7 +142,7 @@ def test_a_verdict_separates_gradients_flowing_from_the_network_learning():
     demo4 = TrainConfig.preset("seed demo 4")
     layer = train(apply_fix(demo4, "layernorm"))
     d = diagnose(layer)
-    assert final_metrics(layer)["train_acc"] < 0.9 and d.verdict == "not learned"
+    assert final_metrics(layer)["train_score"] < 0.9 and d.verdict == "not learned"
     assert "Gradients flow" in d.titled("Verdict") and "has not learned" in d.titled("Verdict")
     relu = train(apply_fix(demo4, "relu"))
     dead = relu.column("dead")[-1, :relu.depth]
@@ -163,7 +163,7 @@ def test_batchnorm_metrics_say_their_mode_and_show_both_when_they_differ():
     run = train(cfg)
     assert final_metrics(run)["train_loss"] == pytest.approx(F.cross_entropy(eval_logits, y).item(), rel=1e-6)
     assert run.train_mode["train_loss"] == pytest.approx(F.cross_entropy(train_logits, y).item(), rel=1e-6)
-    assert run.train_mode["train_acc"] == (train_logits.argmax(1) == y).double().mean().item()
+    assert run.train_mode["train_score"] == (train_logits.argmax(1) == y).double().mean().item()
     at = open_page("flow", PRESET_QUERY["seed demo 4"] | {"norm": "batch"})
     notice = next(a for a in alerts(at) if "BatchNorm has two modes" in a)
     assert "eval mode" in notice and readout.number(run.train_mode["train_loss"]) in notice

@@ -27,19 +27,19 @@ def test_seed_demo_4_sigmoid_learns_nothing():
     assert at(run, 0, "1", "grad_mean_abs") < 1e-2 * at(run, 0, "6", "grad_mean_abs")
     final = final_metrics(run)
     assert abs(final["train_loss"] - math.log(2)) < 0.01
-    assert final["train_acc"] <= 0.6
+    assert final["train_score"] <= 0.6
 
 
 def test_seed_demo_4_with_relu_learns():
     run = train(TrainConfig.preset("seed demo 4", act="relu"))
     ratio = at(run, 0, "1", "grad_mean_abs") / at(run, 0, "6", "grad_mean_abs")
     assert 0.1 <= ratio <= 10
-    assert final_metrics(run)["train_acc"] >= 0.95
+    assert final_metrics(run)["train_score"] >= 0.95
 
 
 def test_seed_demo_3_learns_and_its_gradient_falls():
     run = train(TrainConfig.preset("seed demo 3"))
-    assert final_metrics(run)["train_acc"] >= 0.95
+    assert final_metrics(run)["train_score"] >= 0.95
     first, last = at(run, 0, "1", "grad_mean_abs"), at(run, 59, "1", "grad_mean_abs")
     assert first >= 10 * last
 

@@ -38,7 +38,7 @@ heat, heat_zero = chart_data.heat(run)
 charts.draw(row, "heatmap", heat=heat, heat_zero=heat_zero, heat_domain=chart_data.heat_domain([heat]))
 row = st.container(horizontal=True, gap="medium")
 charts.draw(row, "loss", curve=chart_data.curve(run, "loss"))
-charts.draw(row, "acc", curve=chart_data.curve(run, "acc"))
+charts.draw(row, "acc", curve=chart_data.curve(run, "score"))
 charts.draw(st, "update_ratio", update_lines=chart_data.update_lines(run))
 
 
