@@ -3,7 +3,8 @@ reproduces the numbers a page shows. `script(page, values) -> str`.
 
 The script's last stdout line is one JSON object:
     hand, autograd   {"loss", "dW1", "dW2"}
-    flow             {"final_train_loss", "final_train_acc", "grad_mean_abs_epoch0": [layer 1..D, out]}
+    flow             {"final_train_loss", "final_train_acc", "final_r2", "grad_mean_abs_epoch0": [layer 1..D, out]}
+                     (final_train_acc is null for regression, final_r2 for classes)
     vanishing        {"chosen": {...flow's keys}, "fixed": {...}}
 
 What a script reproduces (it says so in its docstring): on the same machine and software, every
@@ -38,6 +39,7 @@ from backprop_core.config import (
     parse,
 )
 from backprop_core.fixes import apply_fix
+from backprop_core.tasks import GAUSS_WIDTH
 
 HERE = pathlib.Path(__file__).resolve().parent
 TORCH_VERSION = "2.13.0"          # requirements.txt pins it; a test keeps the two in step
@@ -176,6 +178,8 @@ print(json.dumps({{"loss": loss, "dW1": dL_dW1, "dW2": dL_dW2}}))
 def _data_block(cfgs: list[TrainConfig]) -> str:
     names = sorted({c.data for c in cfgs if not c.custom})
     parts = []
+    if "gauss" in names:
+        parts.append(f"GAUSS_WIDTH = {GAUSS_WIDTH!r}")
     if names:
         needs_balanced = any(n in ("circles", "moons", "spirals", "blobs") for n in names)
         makers = [f"_{n}" for n in names]
@@ -189,7 +193,8 @@ def _train_script(page: str, cfgs: dict[str, TrainConfig], fix: str | None = Non
     norms = {c.norm for c in cfgs.values()}
     any_custom = any(c.custom for c in cfgs.values())
     act_defs = _defs("activations", *[f for a in acts for f in (f"{a}_t", f"{a}_grad_t")])
-    configs = {name: {p.key: getattr(c, p.key) for p in TRAIN_PARAMS} for name, c in cfgs.items()}
+    configs = {name: {p.key: getattr(c, p.key) for p in TRAIN_PARAMS} | {"outputs": c.task.out_dim}
+               for name, c in cfgs.items()}
     gains = {a: ACTIVATIONS[a].gain for a in sorted(set(acts) | {"linear"})}
     if any_custom:
         from backprop_core.points import parse_points
@@ -239,8 +244,9 @@ def dataset(c):
         X = torch.tensor([[x1, x2] for x1, x2, _ in POINTS], dtype=torch.float32)
         return X, torch.tensor([k for _, _, k in POINTS], dtype=torch.long)
     g = torch.Generator().manual_seed(c["dseed"])
-    X, y = MAKERS[c["data"]](c["n"], c["noise"], g)
-    return X.float(), y
+    maker = MAKERS[c["data"]]
+    X, y = maker(c["n"], c["noise"], g, k=c["classes"]) if c["classes"] != 2 else maker(c["n"], c["noise"], g)
+    return X.float(), (y.float() if y.is_floating_point() else y)   # regression targets: float32, as the points
 
 
 # ---- activations: phi and phi' side by side
@@ -258,7 +264,8 @@ def torch_fn(name):
     return ACTIVATIONS[name][0]
 
 
-# ---- the model: Linear -> [norm] -> phi [+ residual] per hidden layer, then a Linear of 2 logits
+# ---- the model: Linear -> [norm] -> phi [+ residual] per hidden layer, then a Linear to the outputs
+#      (one logit per class, or the one predicted value of a regression)
 GAINS = {gains!r}  # Xavier/He gain of each activation used
 
 
@@ -272,10 +279,14 @@ def gain(activation):
 def build_mlp(c):
     """Seeded weights, drawn in float32 as the page draws them (the same on every CPU); training then
     runs in float64 (16 digits), as the page's does."""
-    model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, 2)
+    model = MLP(c["depth"], c["width"], c["act"], c["norm"], c["residual"], 2, c["outputs"])
     draw_weights(model, c["init"], c["seed"])
     return model.to(torch.float64)
 {norm_code}
+
+# ---- the loss and the error it sends back: softmax + cross-entropy, or mean squared error
+{_defs("losses", "cross_entropy", "squared_error", "loss_and_error")}
+
 
 # ---- the backward pass by hand
 def forward(model, X, update_running=False):
@@ -293,12 +304,7 @@ def forward(model, X, update_running=False):
 def backward(model, X, y, update_running=False):
     """Loss, dL/dparam for every parameter, and the signals dL/dz of every layer (then dL/dlogits)."""
     logits, caches = forward(model, X, update_running)
-    n = X.shape[0]
-    log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    loss = -log_p.gather(1, y[:, None]).mean()
-    dlogits = log_p.exp()
-    dlogits.scatter_add_(1, y[:, None], dlogits.new_full((n, 1), -1.0))       # softmax - onehot
-    dlogits /= n
+    loss, dlogits = loss_and_error(logits, y)
     a_in, u, h, zhat, inv_std = caches[-1]
     a_top = a_in + h if model.hidden[-1].residual else h
     grads = {{"out.weight": dlogits.T @ a_top, "out.bias": dlogits.sum(0)}}
@@ -335,8 +341,11 @@ def predict(model, X):
     return F.linear(a, model.out.weight, model.out.bias)
 
 
-def loss_acc(logits, y):
-    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).to(logits.dtype).mean().item()
+{_defs("training", "loss_and_score")}
+
+
+def loss_score(logits, y):
+    return tuple(v.item() for v in loss_and_score(logits, y))
 
 
 # ---- training, as the page does it
@@ -344,6 +353,7 @@ def loss_acc(logits, y):
 def train(c):
     X, y = dataset(c)
     X = X.to(torch.float64)                            # the points are drawn in float32, trained on in float64
+    y = y.to(torch.float64) if y.is_floating_point() else y
     n = X.shape[0]
     model = build_mlp(c)
     params = dict(model.named_parameters())
@@ -368,9 +378,9 @@ def train(c):
                 diverged = True
                 break
             if step == 0:
-                # the model after `epoch` epochs (train loss and accuracy), and this step's gradients
-                metrics.append(loss_acc(predict(model, X), y) if eval_mode_train else
-                               (loss.item(), (logits.argmax(1) == y).to(logits.dtype).mean().item()))
+                # the model after `epoch` epochs (train loss and score), and this step's gradients
+                metrics.append(loss_score(predict(model, X), y) if eval_mode_train else
+                               (loss.item(), loss_score(logits, y)[1]))
                 g = [grads[name] for name in weight_names]
                 if epoch == 0:
                     first_grads = [t.abs().mean().item() for t in g]
@@ -391,13 +401,16 @@ def train(c):
         if diverged:
             break
     if not diverged:
-        metrics.append(loss_acc(predict(model, X), y))
+        metrics.append(loss_score(predict(model, X), y))
     finite = [m for m in metrics if math.isfinite(m[0])]
-    final_loss, final_acc = finite[-1] if finite else (float("nan"), float("nan"))
+    final_loss, final_score = finite[-1] if finite else (float("nan"), float("nan"))
     status = "diverged" if diverged else "trained"
+    regression = y.is_floating_point()
+    score = f"R² {{final_score:.4f}}" if regression else f"accuracy {{final_score:.1%}}"
     print(f"{{c['depth']}} x {{c['width']}} {{c['act']}}: {{status}}; final training loss {{final_loss:.4f}}, "
-          f"accuracy {{final_acc:.1%}}")
-    return {{"final_train_loss": final_loss, "final_train_acc": final_acc, "grad_mean_abs_epoch0": first_grads}}
+          f"{{score}}")
+    return {{"final_train_loss": final_loss, "final_train_acc": None if regression else final_score,
+            "final_r2": final_score if regression else None, "grad_mean_abs_epoch0": first_grads}}
 
 
 if __name__ == "__main__":

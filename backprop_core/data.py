@@ -15,7 +15,7 @@ import torch
 
 from backprop_core.config import DATASETS, N_RANGE
 from backprop_core.draws import normal, uniform
-from backprop_core.tasks import CLASSES_RANGE, MULTICLASS_DATASETS
+from backprop_core.tasks import CLASSES_RANGE, GAUSS_WIDTH, MULTICLASS_DATASETS
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,6 @@ def _plane(m, noise, g):
     X = uniform((m, 2), -1.0, 1.0, g)
     y = 0.6 * X[:, 0] - 0.4 * X[:, 1] + noise * normal((m,), g)
     return X, y.clamp(-1.0, 1.0)
-
-
-GAUSS_WIDTH = 1.28    # the bump's standard deviation: its targets average about 0 over the square
 
 
 def _gauss(m, noise, g):

@@ -14,6 +14,7 @@ BINARY_DATASETS = ("linear", "xor", "circles", "moons")
 MULTICLASS_DATASETS = ("spirals", "blobs")       # take `classes`
 REGRESSION_DATASETS = ("plane", "gauss")         # targets in [-1, 1]
 CLASSES_RANGE = (2, 5)
+GAUSS_WIDTH = 1.28    # gauss: the bump's standard deviation, so that its targets average about 0 (data.py)
 
 
 @dataclass(frozen=True)

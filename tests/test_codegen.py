@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from backprop_core import codegen, hand, jobs, readout
+from backprop_core import codegen, digits, hand, jobs, readout
 from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
 from backprop_core.codegen import script
 from backprop_core.config import DATASETS, HAND_PARAMS, INITS, NORMS, TrainConfig, hand_inputs, page_train_params, parse
@@ -54,6 +54,7 @@ def random_train_view(rng: random.Random, page: str) -> dict:
                                  for k in range(rng.randint(4, 30)))
     if page == "vanishing":
         values["fix"] = rng.choice(FIXES)
+    values["classes"] = rng.choice([2, 2, 3, 5])          # used by spirals and blobs only
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()}
 
 
@@ -68,7 +69,9 @@ def configs(page: str, view: dict) -> dict[str, TrainConfig]:
 def assert_same(got: dict, cfg: TrainConfig) -> None:
     run, _ = jobs.train_and_diagnose(cfg)
     final = final_metrics(run)
-    for key, mine in (("final_train_loss", final["train_loss"]), ("final_train_acc", final["train_score"])):
+    score_key, other = ("final_r2", "final_train_acc") if cfg.task.regression else ("final_train_acc", "final_r2")
+    assert got[other] is None, (cfg, other)
+    for key, mine in (("final_train_loss", final["train_loss"]), (score_key, final["train_score"])):
         if math.isnan(mine):
             assert got[key] is None or math.isnan(got[key]), (cfg, key)
         else:                                        # same machine, same software: bit for bit
@@ -117,7 +120,7 @@ def test_the_page_offers_the_script_and_its_numbers_match_what_the_page_shows():
     [got] = run_scripts([code])
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Train loss"] == readout.number(got["final_train_loss"])
-    assert metrics["Train accuracy"] == readout.percent(got["final_train_acc"])
+    assert metrics["Train accuracy"] == digits.percent(got["final_train_acc"])
     assert f"torch {codegen.TORCH_VERSION} on the machine that serves the page" in code
     assert "Code for this view" in [e.label for e in at.expander]
 
