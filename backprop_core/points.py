@@ -91,6 +91,6 @@ def custom_problem(points: list[Point]) -> str | None:
         return (f"Your data has {len(points)} point{'s' if len(points) != 1 else ''}: add at least two, one of "
                 "each class, by clicking the plane below or uploading a CSV.")
     if len({c for _, _, c in points}) < 2:
-        return (f"All {len(points)} points are class {points[0][2]}: a classifier needs both classes. Add a "
-                f"point of class {1 - points[0][2]}.")
+        return (f"All {len(points)} points are class {points[0][2]}: a classifier needs at least two classes. Add "
+                f"a point of class {1 if points[0][2] == 0 else 0}.")
     return None

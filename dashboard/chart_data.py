@@ -90,26 +90,37 @@ def curve(run: RunResult, metric: str) -> Columns:
 
 
 def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -> Columns:
-    """A heat cell per grid point: its corners, centre, and P(class 1) (0.5 when there is no model)."""
+    """A heat cell per grid point: its corners, centre, and P(class 1) (0.5 when there is no model).
+    For K classes (p of shape (h, w, K)): P of the most likely class, that class, and the cell's colour."""
     dx, dy = float(grid_x[1] - grid_x[0]), float(grid_y[1] - grid_y[0])
     gx, gy = np.meshgrid(grid_x, grid_y)
-    probs = np.full(gx.size, 0.5) if p is None else np.nan_to_num(p.reshape(-1).astype(np.float64), nan=0.5)
     x, y = gx.reshape(-1) - dx / 2, gy.reshape(-1) - dy / 2
-    return {"x": x, "y": y, "x2": x + dx, "y2": y + dy, "cx": gx.reshape(-1), "cy": gy.reshape(-1), "p": probs}
+    cells = {"x": x, "y": y, "x2": x + dx, "y2": y + dy, "cx": gx.reshape(-1), "cy": gy.reshape(-1)}
+    if p is not None and p.ndim == 3:
+        P = np.nan_to_num(p.reshape(-1, p.shape[-1]).astype(np.float64), nan=1.0 / p.shape[-1])
+        rgb = raster.class_colors(P[None])[0]
+        return cells | {"p": P.max(1), "label": [str(c) for c in P.argmax(1)],
+                        "fill": ["#%02x%02x%02x" % tuple(c) for c in rgb]}
+    probs = np.full(gx.size, 0.5) if p is None else np.nan_to_num(p.reshape(-1).astype(np.float64), nan=0.5)
+    return cells | {"p": probs}
 
 
-def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray) -> Columns:
+def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray, regression: bool = False) -> Columns:
     """One row: the surface as a PNG data URL and the plane it covers (cell edges)."""
     dx, dy = float(grid_x[1] - grid_x[0]), float(grid_y[1] - grid_y[0])
-    return {"url": [raster.data_url(p)], "x": [float(grid_x[0]) - dx / 2], "x2": [float(grid_x[-1]) + dx / 2],
+    return {"url": [raster.data_url(p, regression)], "x": [float(grid_x[0]) - dx / 2],
+            "x2": [float(grid_x[-1]) + dx / 2],
             "y": [float(grid_y[-1]) + dy / 2], "y2": [float(grid_y[0]) - dy / 2]}
 
 
 def surface_points(X: np.ndarray, y: np.ndarray, limit: int = 300) -> Columns:
-    """At most `limit` training points (evenly strided), with their class as a string."""
+    """At most `limit` training points (evenly strided), with their class as a string (or, for
+    regression, their target)."""
     step = max(1, len(X) // limit)
-    return {"x": X[::step, 0].astype(np.float64), "y": X[::step, 1].astype(np.float64),
-            "label": [str(int(c)) for c in y[::step]]}
+    xy = {"x": X[::step, 0].astype(np.float64), "y": X[::step, 1].astype(np.float64)}
+    if np.issubdtype(y.dtype, np.floating):
+        return xy | {"target": y[::step].astype(np.float64)}
+    return xy | {"label": [str(int(c)) for c in y[::step]]}
 
 
 # Where each histogram bin sits on the chart's log10 |g| axis: the half decades at their own place,

@@ -13,12 +13,14 @@ where gradients span decades; all but SVG_KINDS draw on canvas.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
 
 import altair as alt
 import numpy as np
 import pyarrow as pa
 
+from backprop_core.points import POINT_CLASSES
+from backprop_core.tasks import CLASSES_RANGE, Task
 from dashboard import raster
 
 HEIGHT = 280
@@ -103,10 +105,19 @@ def _heatmap(name: str, title: str = "Gradient norm ‖dL/dW‖, layer × epoch"
 SPLIT_COLORS = alt.Scale(range=["#ff7f0e", "#1f77b4", "#7f7f7f"])
 
 
-def _curve(metric: str):
-    y = (alt.Y("value:Q", title="Loss (nats)") if metric == "loss" else
-         alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1])))
-    title = "Loss (cross-entropy)" if metric == "loss" else "Accuracy"
+LOSS_AXIS = {False: "Loss (nats)", True: "Loss (squared units of y)"}        # by regression
+LOSS_TITLE = {False: "Loss (cross-entropy)", True: "Loss (mean squared error)"}
+
+
+def _curve(metric: str, regression: bool = False):
+    if metric == "loss":
+        y, title = alt.Y("value:Q", title=LOSS_AXIS[regression]), LOSS_TITLE[regression]
+    elif regression:                       # R² is 1 for a perfect fit, 0 for predicting the mean, below for worse
+        y = alt.Y("value:Q", title="R² (1 = perfect fit)", scale=alt.Scale(domainMax=1))
+        title = "R² (share of the targets' variance explained)"
+    else:
+        y = alt.Y("value:Q", title="Accuracy (fraction)", scale=alt.Scale(domain=[0, 1]))
+        title = "Accuracy"
     return alt.Chart(alt.NamedData("curve"), title=title, height=HEIGHT - 40).mark_line().encode(
         x=EPOCH_X, y=y,
         color=alt.Color("split:N", title="Split", scale=SPLIT_COLORS),
@@ -126,28 +137,64 @@ def _update_ratio():
 
 SURFACE_COLOR = alt.Color("p:Q", title="P(class 1)",
                           scale=alt.Scale(domain=[0, 0.5, 1], range=raster.LEGEND_RANGE))
+VALUE_SCALE = alt.Scale(domain=[-1, 0, 1], range=raster.VALUE_LEGEND_RANGE, clamp=True)
+VALUE_COLOR = alt.Color("value:Q", title="Predicted y", scale=VALUE_SCALE)
+TARGET_SCALE = alt.Scale(domain=[-1, 0, 1], range=[raster.VALUE_COLORS[0], "#d9d9d9", raster.VALUE_COLORS[1]],
+                         clamp=True)
 PLANE_X = alt.X("x:Q", title="x₁ (input 1)", scale=alt.Scale(zero=False, nice=False))
 PLANE_Y = alt.Y("y:Q", title="x₂ (input 2)", scale=alt.Scale(zero=False, nice=False))
 SQUARE = 340                    # the clickable plane: a square domain, drawn square at any width
 
 
-def _points_layer():
+def _points_layer(classes: int = 2):
+    """The training points, shape and colour by class (0..classes-1); beyond two classes with a legend
+    of them (two classes: the P(class 1) legend says which colour is which)."""
+    domain = [str(c) for c in range(classes)]
     return alt.Chart(alt.NamedData("surface_points")).mark_point(
         filled=True, size=40, stroke="white", strokeWidth=0.8, opacity=1).encode(
-        x="x:Q", y="y:Q", shape=alt.Shape("label:N", title="Class", scale=alt.Scale(domain=["0", "1"])),
-        fill=alt.Fill("label:N", scale=alt.Scale(domain=["0", "1"], range=list(raster.CLASS_COLORS)), legend=None),
+        x="x:Q", y="y:Q", shape=alt.Shape("label:N", title="Class", scale=alt.Scale(domain=domain)),
+        fill=alt.Fill("label:N", scale=alt.Scale(domain=domain, range=list(raster.CLASS_COLORS[:classes])),
+                      legend=None if classes == 2 else alt.Legend(title="Class", symbolSize=90, symbolStrokeWidth=0)),
         tooltip=[alt.Tooltip("x:Q", title="x₁", format=".2f"), alt.Tooltip("y:Q", title="x₂", format=".2f"),
                  alt.Tooltip("label:N", title="Class")])
+
+
+def _value_points_layer():
+    """Regression: the training points coloured by their target on the surface's scale, at full
+    strength (the surface is a tint of it), so a well-fitted dot is a darker spot of its background."""
+    return alt.Chart(alt.NamedData("surface_points")).mark_point(
+        filled=True, size=40, stroke="white", strokeWidth=0.6, opacity=1).encode(
+        x="x:Q", y="y:Q", fill=alt.Fill("target:Q", scale=TARGET_SCALE, legend=None),
+        tooltip=[alt.Tooltip("x:Q", title="x₁", format=".2f"), alt.Tooltip("y:Q", title="x₂", format=".2f"),
+                 alt.Tooltip("target:Q", title="target y", format=".3f")])
+
+
+def _surface_image():
+    return alt.Chart(alt.NamedData("surface_image")).mark_image(aspect=False, smooth=True).encode(
+        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", url="url:N")
 
 
 def _surface():
     """The model's P(class 1) over the plane as one smoothly scaled image (dashboard/raster.py),
     the points on top, and a colour legend for P."""
-    image = alt.Chart(alt.NamedData("surface_image")).mark_image(aspect=False, smooth=True).encode(
-        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", url="url:N")
     legend = alt.Chart(alt.Data(values=[{"p": 0.0}, {"p": 1.0}])).mark_point(opacity=0, size=0).encode(
         color=SURFACE_COLOR)
-    return alt.layer(image, legend, _points_layer(), title="Decision surface", height=HEIGHT + 40)
+    return alt.layer(_surface_image(), legend, _points_layer(), title="Decision surface", height=HEIGHT + 40)
+
+
+def _surface_classes(classes: int):
+    """K classes: each place coloured by its most likely class, paler where the network is less sure
+    (white where all K are equally likely); the class legend comes from the points."""
+    return alt.layer(_surface_image(), _points_layer(classes), height=HEIGHT + 40, title=alt.Title(
+        "Decision surface", subtitle="colour: the most likely class; paler: less sure", subtitleColor="#666"))
+
+
+def _surface_value():
+    """Regression: the predicted value over the plane, and the points coloured by their targets."""
+    legend = alt.Chart(alt.Data(values=[{"value": -1.0}, {"value": 1.0}])).mark_point(opacity=0, size=0).encode(
+        color=VALUE_COLOR)
+    return alt.layer(_surface_image(), legend, _value_points_layer(), height=HEIGHT + 40, title=alt.Title(
+        "Prediction surface", subtitle="background: the network's y; dots: the targets", subtitleColor="#666"))
 
 
 def _surface_clickable():
@@ -159,6 +206,17 @@ def _surface_clickable():
     ).add_params(alt.selection_point(name="add_point", on="click", fields=["cx", "cy"], clear=False, empty=False))
     return alt.layer(heat, _points_layer(), title="Decision surface (click to add a point)", height=SQUARE,
                      width=SQUARE)
+
+
+def _surface_clickable_classes():
+    """The clickable plane for more than two classes: each cell in its most likely class's colour."""
+    heat = alt.Chart(alt.NamedData("surface_grid")).mark_rect().encode(
+        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", color=alt.Color("fill:N", scale=None),
+        tooltip=[alt.Tooltip("cx:Q", title="x₁", format=".2f"), alt.Tooltip("cy:Q", title="x₂", format=".2f"),
+                 alt.Tooltip("label:N", title="Most likely class"), alt.Tooltip("p:Q", title="Its P", format=".3f")]
+    ).add_params(alt.selection_point(name="add_point", on="click", fields=["cx", "cy"], clear=False, empty=False))
+    return alt.layer(heat, _points_layer(POINT_CLASSES), title="Decision surface (click to add a point)",
+                     height=SQUARE, width=SQUARE)
 
 
 # The histogram's axis: log10|g| from 1e-12 to 1e2 in half decades, with a bin for exact zeros set apart
@@ -208,9 +266,9 @@ def _mean_hidden_gradient():
     return _with_zero_band(lines, band, "Mean gradient over all hidden layers")
 
 
-def _loss_both():
+def _loss_both(regression: bool = False):
     return alt.Chart(alt.NamedData("loss_both"), title="Training loss", height=HEIGHT).mark_line().encode(
-        x=EPOCH_X, y=alt.Y("loss:Q", title="Loss (nats)"),
+        x=EPOCH_X, y=alt.Y("loss:Q", title=LOSS_AXIS[regression]),
         color=alt.Color("run:N", title="Run", scale=RUN_COLORS),
         tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("epoch:Q", title="Epoch"),
                  alt.Tooltip("loss:Q", title="Loss", format=".4f")])
@@ -262,19 +320,23 @@ def _error_dots():
                  alt.Tooltip("check:N", title="Check")])
 
 
-def _fixes():
+def _fixes(regression: bool = False):
+    score = "R²" if regression else "accuracy"
+    x = (alt.X("train_score:Q", title="Final training R² (1 = perfect fit)", scale=alt.Scale(domainMax=1))
+         if regression else
+         alt.X("train_score:Q", title="Final training accuracy (%)", scale=alt.Scale(domain=[0, 1]),
+               axis=alt.Axis(format=".0%", tickCount=5)))
     return alt.Chart(alt.NamedData("fixes"), title="Every fix in rank order (healthy and learned first): "
-                     "final training accuracy",
+                     f"final training {score}",
                      height=alt.Step(26)).mark_bar().encode(
         y=alt.Y("label:N", title=None, sort=alt.EncodingSortField(field="rank", order="ascending"),
                 axis=alt.Axis(labelLimit=240)),                          # whole fix names
-        x=alt.X("train_score:Q", title="Final training accuracy (%)", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format=".0%", tickCount=5)),
+        x=x,
         color=alt.Color("verdict:N", title="Verdict", scale=alt.Scale(
             domain=["healthy", "vanishing", "exploding", "diverged", "dead units", "saturated"],
             range=["#2ca02c", "#ff7f0e", "#d62728", "#7f0000", "#8c564b", "#9467bd"])),
         tooltip=[alt.Tooltip("label:N", title="Fix"), alt.Tooltip("verdict:N", title="Verdict"),
-                 alt.Tooltip("train_score:Q", title="Train accuracy", format=".1%"),
+                 alt.Tooltip("train_score:Q", title=f"Train {score}", format=".4f" if regression else ".1%"),
                  alt.Tooltip("loss:Q", title="Final loss", format=".4f")])
 
 
@@ -283,7 +345,11 @@ BUILDERS = {
     "heat_chosen": lambda: _heatmap("heat_chosen", "Chosen run: ‖dL/dW‖, layer × epoch"),
     "heat_fixed": lambda: _heatmap("heat_fixed", "With the fix: ‖dL/dW‖, layer × epoch"),
     "loss": lambda: _curve("loss"), "acc": lambda: _curve("acc"), "update_ratio": _update_ratio,
-    "surface": _surface, "surface_clickable": _surface_clickable,
+    "loss_mse": lambda: _curve("loss", True), "r2": lambda: _curve("r2", True),
+    "surface": _surface, "surface_clickable": _surface_clickable, "surface_value": _surface_value,
+    "surface_clickable_classes": _surface_clickable_classes,
+    **{f"surface_k{k}": partial(_surface_classes, k) for k in range(3, CLASSES_RANGE[1] + 1)},
+    "loss_both_mse": lambda: _loss_both(True), "fixes_r2": lambda: _fixes(True),
     "grad_distribution": _grad_distribution, "signal_at_init": _signal_at_init,
     "mean_hidden_gradient": _mean_hidden_gradient, "loss_both": _loss_both,
     "unit_saturated": lambda: _unit_health("saturated"), "unit_dead": lambda: _unit_health("dead"),
@@ -294,6 +360,18 @@ BUILDERS = {
 # Drawn as SVG: a chart of a few dozen marks whose labels are then text a browser (and a screen reader,
 # and a test) can read; every other chart draws on canvas, which is faster for many marks.
 SVG_KINDS = frozenset({"error_dots"})
+
+
+def for_task(kind: str, task: Task) -> str:
+    """The template of chart `kind` for a run's task: the loss, score and fix charts have a regression
+    twin (`loss_mse`, `r2`, `loss_both_mse`, `fixes_r2`); the surface one per number of classes."""
+    if kind == "surface":
+        return "surface_value" if task.regression else "surface" if task.classes == 2 else f"surface_k{task.classes}"
+    if kind == "surface_clickable":
+        return kind if task.classes == 2 else "surface_clickable_classes"
+    if not task.regression:
+        return kind
+    return {"loss": "loss_mse", "acc": "r2", "loss_both": "loss_both_mse", "fixes": "fixes_r2"}.get(kind, kind)
 
 
 @cache

@@ -110,7 +110,14 @@ def _moved(label: str, m: readout.Moved) -> str:
 
 def show_rounding(run: PageRun, name: str = "This run") -> None:
     """A notice when the run's readout depends on rounding, nothing when it does not, and while its
-    twin is not done yet, a line that says so and redraws the page once it is."""
+    twin is not done yet, a line that says so and redraws the page once it is. All of it in one
+    container that is always there: whether a notice shows must not move the charts below it to
+    another place in the page, or the browser rebuilds every one of them instead of updating it."""
+    with st.container():
+        _rounding_notice(run, name)
+
+
+def _rounding_notice(run: PageRun, name: str) -> None:
     if run.rounding is None and (twin := compute.cached_run(twin_of(run.config))) is not None:
         run = page_run(run.config, (run.result, run.diagnosis), twin)          # done since the run was shown
     if run.rounding is None:
@@ -149,20 +156,21 @@ def _look_for_twins(cfgs: list[TrainConfig], text: str) -> None:
 
 def show_modes(run: PageRun, name: str = "this run") -> None:
     """Which mode the metrics use (BatchNorm) and what the optimiser minimises (weight decay)."""
-    lines = run.readout
+    lines, task = run.readout, run.config.task
+    score = readout.metric_labels(task)[0]                 # 'Train accuracy' or 'Train R²'
     if run.result.train_mode is not None:
         text = (f"**BatchNorm has two modes.** The metrics, curves and verdict of {name} use eval mode: each layer "
                 "normalises with the running averages of mean and variance kept during training, as a deployed "
                 "network does. In train mode, normalising with the training set's own statistics as during "
-                f"training, its final training loss is {lines['Train loss with batch statistics']} and accuracy "
-                f"{lines['Train accuracy with batch statistics']} (eval mode: {lines['Train loss']}, "
-                f"{lines['Train accuracy']}).")
+                f"training, its final training loss is {lines['Train loss with batch statistics']} and "
+                f"{task.score_name} {lines[f'{score} with batch statistics']} (eval mode: {lines['Train loss']}, "
+                f"{lines[score]}).")
         if readout.modes_differ(run.result):
             st.warning(text + " The two differ much: the running averages lag behind the weights.",
                        icon=":material/compare_arrows:")
         else:
             st.caption(text)
     if run.config.wd > 0:
-        st.caption(f"**Weight decay.** The training loss shown is the cross-entropy alone. With weight decay the "
-                   f"optimiser minimises the cross-entropy plus the L2 penalty wd/2 · ‖θ‖² (the grey curve): at the "
+        st.caption(f"**Weight decay.** The training loss shown is the {task.loss_name} alone. With weight decay the "
+                   f"optimiser minimises the {task.loss_name} plus the L2 penalty wd/2 · ‖θ‖² (the grey curve): at the "
                    f"end {lines['Train loss']} + {lines['L2 penalty']} = {lines['Train loss + L2 penalty']}.")

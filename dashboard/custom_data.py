@@ -13,7 +13,17 @@ import numpy as np
 import streamlit as st
 
 from backprop_core.config import PTS_PARAM
-from backprop_core.points import POINT_LIMIT, POINT_RANGE, Point, custom_problem, parse_csv, parse_points, points_text
+from backprop_core.points import (
+    POINT_CLASSES,
+    POINT_LIMIT,
+    POINT_RANGE,
+    Point,
+    custom_problem,
+    parse_csv,
+    parse_points,
+    points_text,
+)
+from backprop_core.tasks import task_for
 from dashboard import chart_data, charts, controls
 
 CLICK_KEY = "surface_click"
@@ -83,29 +93,33 @@ def editor() -> tuple[list[Point], str | None]:
     from_link = controls.raw_query().get(PTS_PARAM.key, [None])[-1] == text   # the page's notice named them
     controls.show_notices(([] if from_link else notices) + st.session_state.pop(NOTICE_KEY, []))
     c1, c2, c3, c4 = st.columns([1.4, 1, 1, 1.6])
-    c1.radio("Class of a clicked point", [0, 1], index=1, key="new_class", horizontal=True,
-             help="Click a cell of the decision surface to add a point of this class at its centre.")
+    c1.radio("Class of a clicked point", list(range(POINT_CLASSES)), index=1, key="new_class", horizontal=True,
+             help="Click a cell of the decision surface to add a point of this class at its centre. Use classes "
+                  "0 and 1 for a binary task; each further class adds an output to the network.")
     c2.button("Undo last point", key="pts_undo", on_click=_undo, icon=":material/undo:", disabled=not points)
     c3.button("Clear", key="pts_clear", on_click=_clear, icon=":material/delete:", disabled=not points)
     c4.download_button("Download points (CSV)", data=csv_text(points), file_name="backprop-lab-points.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", disabled=not points)
     st.file_uploader("Upload points (CSV with columns x1,x2,label)", type=["csv"], key="pts_csv",
                      on_change=_upload, help=f"At most {POINT_LIMIT} points with |x| ≤ {POINT_RANGE:g}; "
-                                             "class 0 or 1. It replaces the current points.")
+                                             f"class 0 to {POINT_CLASSES - 1}. It replaces the current points.")
     st.caption(f"{len(points)} point{'s' if len(points) != 1 else ''}. Custom data trains on all its points, so the "
                "test figures are the training points.")
     return points, custom_problem(points)
 
 
 def clickable_surface(run, points: list[Point]) -> None:
-    """The decision surface (the trained model's, or a blank plane) with the points; a click adds one."""
+    """The decision surface (the trained model's, or a blank plane) with the points; a click adds one.
+    Points of more than two classes get the K-class plane (each cell in its most likely class's colour)."""
+    k = task_for("custom", labels=[c for _, _, c in points]).classes
     if run is not None and run.surfaces:
         last = max(run.surfaces)
         grid = chart_data.surface_grid(run.grid_x, run.grid_y, run.surfaces[last])
     else:
         axis = np.linspace(-POINT_RANGE, POINT_RANGE, 30)
-        grid = chart_data.surface_grid(axis, axis, None)
+        grid = chart_data.surface_grid(axis, axis, None if k == 2 else np.full((30, 30, k), 1.0 / k))
     xy = np.array([(x1, x2) for x1, x2, _ in points], dtype=np.float64).reshape(-1, 2)
     pts = chart_data.surface_points(xy, np.array([c for _, _, c in points], dtype=np.int64))
-    charts.draw(st, "surface_clickable", width="content", surface_grid=grid, surface_points=pts, key=CLICK_KEY,
+    kind = "surface_clickable" if "fill" not in grid else "surface_clickable_classes"
+    charts.draw(st, kind, width="content", surface_grid=grid, surface_points=pts, key=CLICK_KEY,
                 on_select=_add_clicked, selection_mode="add_point")

@@ -9,13 +9,13 @@ import streamlit as st
 from backprop_core.budget import RANK_BUDGET_SECONDS, wall_seconds
 from backprop_core.config import RANK_PARAM, TrainConfig
 from backprop_core.diagnose import gradient_ratio
-from backprop_core.digits import number, percent
+from backprop_core.digits import number, score
 from backprop_core.fixes import FIX_LABELS, FIXES, apply_fix
 from backprop_core.results import final_metrics
 from dashboard import charts, computing, controls
 
 RANK_RULE = ("Ranked by: first the runs whose verdict is healthy (gradients reach every layer and the network "
-             "learns), then by training accuracy, then by final training loss.")
+             "learns), then by training accuracy (R² for regression), then by final training loss.")
 
 
 def _apply(params, target: TrainConfig) -> None:
@@ -101,9 +101,11 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
     if withheld:
         st.caption("Not shown until you lock in your prediction in Exercise 4: "
                    + ", ".join(f"`{f}`" for f in withheld) + ".")
+    regression = cfg.task.regression
+    train_col, test_col = ("train R²", "test R²") if regression else ("train acc.", "test acc.")
     st.dataframe([{"rank": i + 1, "fix": f"{FIX_LABELS[r['fix']]} ({r['fix']})",
                    "verdict": r["verdict"] + (" ≈" if r["sensitive"] else " …" if r["checking"] else ""),
-                   "train acc.": percent(r["train_score"], 0), "test acc.": percent(r["test_score"], 0),
+                   train_col: score(r["train_score"], regression, 0), test_col: score(r["test_score"], regression, 0),
                    "final loss": number(r["train_loss"]), "layer 1 / last |g| at init": number(r["grad_ratio"], 3)}
                   for i, r in enumerate(rows)], hide_index=True, width="stretch")
     st.caption("Apply one to move the sidebar to that run (best first):")
@@ -114,4 +116,4 @@ def ranked(cfg: TrainConfig, params, hidden=(), withheld: set[str] = frozenset()
                        disabled=bool(locked), icon=":material/arrow_upward:",
                        help=(f"This link fixes the {', '.join(locked)}, so it cannot change here." if locked
                              else f"Move the sidebar to the run with {FIX_LABELS[r['fix']]}"))
-    charts.draw(st, "fixes", fixes=_chart_columns(rows))
+    charts.draw(st, charts.for_task("fixes", cfg.task), fixes=_chart_columns(rows))

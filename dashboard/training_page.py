@@ -11,6 +11,7 @@ import streamlit as st
 from backprop_core.config import PTS_PARAM, Param, TrainConfig, page_train_params
 from backprop_core.points import Point, points_text
 from backprop_core.presets import PRESETS
+from backprop_core.tasks import classes_notice
 from dashboard import controls, custom_data
 
 
@@ -45,6 +46,8 @@ def set_up(page: str, title: str, intro: str, header: str, presets: list[tuple[s
     controls.show_set_by_link(params + extra, values, hidden)
     points, problem = custom_data.editor() if values["data"] == "custom" else ([], None)
     cfg = TrainConfig.from_values(values | {"pts": points_text(points)})
+    if note := classes_notice(values["data"], values["classes"]):
+        st.info(note, icon=":material/info:")
     if not hidden:
         controls.preset_buttons(params, [(label, PRESETS[name]) for label, name in presets])
     return TrainingPage(params, values, hidden, cfg, points, problem)

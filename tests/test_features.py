@@ -20,9 +20,9 @@ POINTS = "-1:-1:0,-1.5:-0.5:0,-0.5:-1.2:0,1:1:1,1.2:0.4:1,0.6:1.5:1"
 
 # ---------------------------------------------------------------- your own data
 def test_points_parse_drop_what_is_unusable_and_say_which():
-    points, notes = parse_points("1:2:0,3:4:1,x:1:0,9:9:1,1:2:3,0.12345:-1:1,,")
+    points, notes = parse_points("1:2:0,3:4:1,x:1:0,9:9:1,1:2:7,0.12345:-1:1,,")
     assert points == [(1.0, 2.0, 0), (3.0, 4.0, 1), (0.123, -1.0, 1)]
-    assert any("dropped 2 points" in n and "#3 'x 1 0'" in n and "#5 '1 2 3'" in n for n in notes)
+    assert any("dropped 2 points" in n and "#3 'x 1 0'" in n and "#5 '1 2 7'" in n for n in notes)
     assert any("outside |x| ≤ 5" in n and "#4 '9 9 1'" in n for n in notes)
     too_many, notes = parse_points(",".join(f"0:0:{k % 2}" for k in range(POINT_LIMIT + 7)))
     assert len(too_many) == POINT_LIMIT and any(f"kept the first {POINT_LIMIT}" in n for n in notes)
@@ -41,7 +41,7 @@ def test_csv_with_or_without_a_header():
 
 def test_too_few_points_or_one_class_is_explained():
     assert "has 1 point" in custom_problem([(0.0, 0.0, 1)])
-    assert "both classes" in custom_problem([(0.0, 0.0, 1), (1.0, 1.0, 1)])
+    assert "at least two classes" in custom_problem([(0.0, 0.0, 1), (1.0, 1.0, 1)])
     assert custom_problem([(0.0, 0.0, 1), (1.0, 1.0, 0)]) is None
 
 
@@ -71,7 +71,7 @@ def test_custom_data_page():
     assert "Your data has 0 points" in texts(at) and exceptions(at) == []
 
 
-@pytest.mark.parametrize("pts,message", [("1:1:0", "has 1 point"), ("1:1:1,2:2:1", "both classes"),
+@pytest.mark.parametrize("pts,message", [("1:1:0", "has 1 point"), ("1:1:1,2:2:1", "at least two classes"),
                                          ("zzz", "has 0 points")])
 def test_custom_data_that_cannot_train_says_why_on_both_pages(pts, message):
     for page in ("flow", "vanishing"):

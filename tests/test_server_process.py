@@ -13,12 +13,12 @@ from servers import descendants, running, start, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_MODULES = ["dashboard.charts", "dashboard.compute", "dashboard.computing", "dashboard.controls",
-                  "dashboard.custom_data", "dashboard.exercise", "dashboard.fixes", "dashboard.chart_data",
-                  "dashboard.graph", "dashboard.guess_ahead", "dashboard.idle_work", "dashboard.links",
-                  "dashboard.training_page", "backprop_core.digits",
+                  "dashboard.custom_data", "dashboard.exercise", "dashboard.output_layer", "dashboard.fixes",
+                  "dashboard.chart_data", "dashboard.graph", "dashboard.guess_ahead", "dashboard.idle_work",
+                  "dashboard.links", "dashboard.training_page", "backprop_core.digits",
                   "backprop_core.budget", "backprop_core.bugs", "backprop_core.codegen", "backprop_core.diagnose",
                   "backprop_core.fixes", "backprop_core.hand", "backprop_core.jobs", "backprop_core.points",
-                  "backprop_core.presets", "backprop_core.readout"]
+                  "backprop_core.presets", "backprop_core.readout", "backprop_core.tasks"]
 
 
 def test_every_module_the_pages_import_is_free_of_torch():

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from backprop_core import readout
-from dashboard import chart_data, charts, computing, controls, training_page
+from dashboard import chart_data, charts, computing, controls, output_layer, training_page
 
 # ---- read params
 page = training_page.set_up(
@@ -12,7 +12,7 @@ page = training_page.set_up(
     "Network and training", [("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
                              ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid")],
     other_keys=("epoch",))
-cfg = page.cfg
+cfg, task = page.cfg, page.cfg.task
 controls.budget_guard(cfg)
 
 # ---- compute
@@ -24,8 +24,9 @@ training_page.stop_without_data(page, run)
 st.markdown(f"**Run:** {cfg.summary()}")
 controls.show_verdict(diagnosis)
 m = st.container(horizontal=True)
-for label in ("Status", "Train loss", "Train accuracy", "Test accuracy"):
-    m.metric(label if not (cfg.custom and label == "Test accuracy") else "Test accuracy (= training points)",
+train_label, test_label = readout.metric_labels(task)
+for label in ("Status", "Train loss", train_label, test_label):
+    m.metric(label if not (cfg.custom and label == test_label) else f"{test_label} (= training points)",
              shown.readout[label], help=readout.STATUS_HELP if label == "Status" else None)
 computing.show_rounding(shown)
 computing.show_modes(shown)
@@ -37,8 +38,8 @@ charts.draw(row, "grad_flow", grad_lines=lines, grad_zero=zeros)
 heat, heat_zero = chart_data.heat(run)
 charts.draw(row, "heatmap", heat=heat, heat_zero=heat_zero, heat_domain=chart_data.heat_domain([heat]))
 row = st.container(horizontal=True, gap="medium")
-charts.draw(row, "loss", curve=chart_data.curve(run, "loss"))
-charts.draw(row, "acc", curve=chart_data.curve(run, "score"))
+charts.draw(row, charts.for_task("loss", task), curve=chart_data.curve(run, "loss"))
+charts.draw(row, charts.for_task("acc", task), curve=chart_data.curve(run, "score"))
 charts.draw(st, "update_ratio", update_lines=chart_data.update_lines(run))
 
 
@@ -48,10 +49,12 @@ def scrub(run):
     epoch = controls.epoch_scrubber(sorted(run.surfaces))
     hist_epoch = run.hist_epoch(epoch)
     last = " (the last one recorded)." if hist_epoch != epoch else "."
-    st.caption(f"The decision surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at the "
+    surface = "prediction" if task.regression else "decision"
+    st.caption(f"The {surface} surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at the "
                f"first step of epoch {hist_epoch}{last}")
     row = st.container(horizontal=True, gap="medium")
-    charts.draw(row, "surface", surface_image=chart_data.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch]),
+    image = chart_data.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch], task.regression)
+    charts.draw(row, charts.for_task("surface", task), surface_image=image,
                 surface_points=chart_data.surface_points(run.X_train, run.y_train))
     charts.draw(row, "grad_distribution", hist=chart_data.hist(run, epoch))
 
@@ -59,6 +62,7 @@ def scrub(run):
 if run.surfaces:
     scrub(run)
 
+output_layer.explain(run)
 st.download_button("Download per-epoch, per-layer statistics (CSV)",
                    data=lambda: run.layer_stats.to_csv(index=False), file_name="backprop-lab-layer-stats.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore")

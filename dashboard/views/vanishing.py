@@ -67,7 +67,7 @@ for name, (heat, zero) in heats.items():
 row = st.container(horizontal=True, gap="medium")
 mean_grad, mean_zero = chart_data.mean_hidden_gradient(pair)
 charts.draw(row, "mean_hidden_gradient", mean_grad=mean_grad, mean_grad_zero=mean_zero)
-charts.draw(row, "loss_both", loss_both=chart_data.losses(pair))
+charts.draw(row, charts.for_task("loss_both", cfg.task), loss_both=chart_data.losses(pair))
 row = st.container(horizontal=True, gap="medium")
 for measure in ("saturated", "dead"):
     if (health := chart_data.unit_health(pair, measure)) is not None:
