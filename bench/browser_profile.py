@@ -16,7 +16,8 @@ canvas `fillText` counts for Vega and a style lookup for the component that aske
 - native: Chromium's own work outside JavaScript (style recalculation, layout, paint), and GC.
 
 The pages: the trivial page of ../shared/tools (one slider, one line of text, one small chart), /flow,
-/flow as a focused link that shows only the Seed control (`hide=`), and /vanishing. Busy time is
+/flow as a focused link that shows only the Seed control (`hide=`), /vanishing, and /flow on spirals
+with two and three classes and on a regression set. Busy time is
 CPU time, not latency: part of it runs while the server is still computing. Prints a table and
 writes bench/out/browser_profile.json.
 """
@@ -135,7 +136,10 @@ def main() -> None:
     pages = (("trivial page", trivial_url + "/", "Depth"),
              ("/flow", our_url + "/flow", "Seed"),
              ("/flow, only Seed shown", our_url + f"/flow?hide={FLOW_CONTROLS_BUT_SEED}", "Seed"),
-             ("/vanishing", our_url + "/vanishing", "Seed"))
+             ("/vanishing", our_url + "/vanishing", "Seed"),
+             ("/flow, spirals", our_url + "/flow?data=spirals", "Seed"),
+             ("/flow, spirals with 3 classes", our_url + "/flow?data=spirals&classes=3", "Seed"),
+             ("/flow, plane (regression)", our_url + "/flow?data=plane", "Seed"))
     result = {"machine": machine(), "presses": args.presses, "pages": {}}
     try:
         wait_healthy(our_url)
