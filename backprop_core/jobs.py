@@ -56,9 +56,10 @@ def model_report(depth: int, width: int, act: str, norm: str, residual: bool, dt
     return report(model, data.X_train.to(dt), data.y_train, fd_samples=24, seed=0, bug=the_bug)
 
 
-def depth_sweep(max_depth: int, activations: tuple, inits: tuple, seeds: int, progress: Progress = None):
+def depth_sweep(max_depth: int, activations: tuple, inits: tuple, seeds: int, data: str = "linear", classes: int = 2,
+                progress: Progress = None):
     from backprop_core.sweep import depth_sweep as sweep
-    return sweep(max_depth, activations, inits, seeds, on_progress=progress)
+    return sweep(max_depth, activations, inits, seeds, on_progress=progress, data=data, classes=classes)
 
 
 JOBS = {"warm": warm, "train_and_diagnose": train_and_diagnose, "ledger": ledger, "model_report": model_report,

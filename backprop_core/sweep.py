@@ -4,7 +4,7 @@ For each (activation, init) it draws S seeds of a D-layer stack plus an output h
 the first d layers + head as the depth-d network, for every d = 1..D at once:
 
     forward once:    A_l = phi(A_{l-1} W_l^T + b_l)                     (S, N, width)
-    every head:      logits_d = A_d W_out^T + b_out                      (S, D, N, 2)
+    every head:      logits_d = A_d W_out^T + b_out                      (S, D, N, K or 1)
     backward, l = D..1, for all depths d >= l together:
         G <- dL/dA_l for each d (the depth-l network's signal enters here)
         delta = G * phi'(Z_l);  |dL/dW_l| = mean |delta^T A_{l-1}|        (S, D-l+1)
@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from backprop_core.activations import SWEEP_ACTIVATIONS, torch_fn, torch_grad
 from backprop_core.data import make_dataset
+from backprop_core.losses import batch_output_error
 from backprop_core.models import build_mlp, weight_distribution
 
 SWEEP_MAX_DEPTH = 40
@@ -67,9 +68,9 @@ def layer_gradients(stack, activation: str, X: torch.Tensor, y: torch.Tensor) ->
         A.append(phi(Z[-1]))
     H = torch.stack(A[1:], 1)                                   # (S, D, N, width)
     logits = H @ W_out.transpose(1, 2)[:, None] + b_out[:, None, None, :]
-    dlogits = torch.softmax(logits, -1)
-    dlogits[..., torch.arange(N), y] -= 1
-    top = (dlogits / N) @ W_out[:, None]                       # dL/dA_d for each depth d
+    out_dim = logits.shape[-1]
+    dlogits = batch_output_error(logits.reshape(S * D, N, out_dim), y.expand(S * D, N))    # losses.py
+    top = dlogits.reshape(S, D, N, out_dim) @ W_out[:, None]    # dL/dA_d for each depth d
     out = torch.full((S, D, D), float("nan"))
     G = torch.empty_like(top)
     for layer in range(D - 1, -1, -1):
@@ -85,17 +86,20 @@ def layer_gradients(stack, activation: str, X: torch.Tensor, y: torch.Tensor) ->
 
 def depth_sweep(max_depth: int = 30, activations: Sequence[str] = SWEEP_ACTIVATIONS,
                 inits: Sequence[str] = ("default",), seeds: int = 3, width: int = 32, n: int = 200,
-                data_seed: int = 11, on_progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                data_seed: int = 11, on_progress: Callable[[int, int], None] | None = None,
+                data: str = "linear", classes: int = 2) -> pd.DataFrame:
     """Tidy rows (activation, init, depth, ratio_mean, ratio_lo, ratio_hi, log10 stats):
     ratio = mean|dL/dW_1| / mean|dL/dW_depth| at initialisation, across seeds (geometric mean and
-    min..max band)."""
+    min..max band), on n points of the named dataset and its task (K classes or regression)."""
     max_depth = int(min(max(max_depth, 1), SWEEP_MAX_DEPTH))
     seeds = int(min(max(seeds, 1), SWEEP_MAX_SEEDS))
-    data = make_dataset("linear", n, 0.0, data_seed)
+    points = make_dataset(data, n, 0.0, data_seed, classes=classes)
+    X, y = points.X_train, points.y_train
+    out_dim = 1 if y.is_floating_point() else classes
     rows, combos = [], [(a, i) for a in activations for i in inits]
     for k, (act, init) in enumerate(combos):
-        stack = sample_stack(act, init, seeds, max_depth, width, seed=1000 + k)
-        g = layer_gradients(stack, act, data.X_train, data.y_train)       # (S, D, D)
+        stack = sample_stack(act, init, seeds, max_depth, width, seed=1000 + k, out_dim=out_dim)
+        g = layer_gradients(stack, act, X, y)                           # (S, D, D)
         depths = torch.arange(max_depth)
         ratio = g[:, :, 0] / g[:, depths, depths]                       # (S, D)
         log_r = torch.log10(ratio.clamp_min(1e-300)).numpy()

@@ -280,3 +280,28 @@ def test_generated_scripts_reproduce_k_class_and_regression_runs_bit_for_bit():
         cfg = TrainConfig.from_values(values | {"pts": view.get("pts", "")})
         assert_same(got, cfg)
         assert (got["final_r2"] is not None) == cfg.task.regression
+
+
+@pytest.mark.parametrize("name,k", [("spirals", 3), ("gauss", 0)])
+def test_depth_sweep_runs_on_the_task_and_matches_autograd(name, k):
+    """The batched sweep's |dL/dW| for a K-class or a regression head, against autograd of PyTorch's
+    own loss on the same weights; and the page's sweep asks for the run's own data."""
+    from backprop_core.sweep import layer_gradients, sample_stack
+    out_dim = k or 1
+    stack = sample_stack("tanh", "default", seeds=2, depth=4, width=8, seed=3, out_dim=out_dim)
+    data = make_dataset(name, 50, classes=max(k, 2))
+    g = layer_gradients(stack, "tanh", data.X_train, data.y_train)
+    for s in range(2):
+        model = build_mlp(4, 8, "tanh", out_dim=out_dim)
+        with torch.no_grad():
+            for layer in range(4):
+                model.hidden[layer].linear.weight.copy_(stack["W"][layer][s])
+                model.hidden[layer].linear.bias.copy_(stack["b"][layer][s])
+            model.out.weight.copy_(stack["W_out"][0][s])
+            model.out.bias.copy_(stack["b_out"][0][s])
+        grads = torch.autograd.grad(plain_loss(model(data.X_train), data.y_train),
+                                    [b.linear.weight for b in model.hidden])
+        for layer in range(4):
+            assert g[s, 3, layer].item() == pytest.approx(grads[layer].abs().mean().item(), rel=1e-4)
+    at = open_page("vanishing", {"data": name, "classes": str(max(k, 2)), "epochs": "3"}, timeout=120)
+    assert f"on {name} data" in texts(at) and not at.exception

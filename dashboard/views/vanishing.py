@@ -80,11 +80,13 @@ exercise.render(cfg)
 @st.fragment
 def depth_sweep():
     st.subheader("Depth sweep (Glorot & Bengio style)")
+    data = "linear" if cfg.custom else cfg.data           # your own points are too few to sweep on
     st.markdown("For every depth, how much of the gradient at the last hidden layer reaches the first one, at "
-                f"initialisation, for {len(SWEEP_ACTIVATIONS)} activations. The band spans the seeds.")
+                f"initialisation, for {len(SWEEP_ACTIVATIONS)} activations, on {data} data"
+                f"{', ' + cfg.task.words() if cfg.task.words() and not cfg.custom else ''}. The band spans the seeds.")
     row = st.container(horizontal=True, gap="medium")
     depth, init, seeds = (controls.widget(p, row) for p in SWEEP_PARAMS)
-    args = ("depth_sweep", depth, SWEEP_ACTIVATIONS, (init,), seeds)
+    args = ("depth_sweep", depth, SWEEP_ACTIVATIONS, (init,), seeds, data, cfg.classes if not cfg.custom else 2)
     df = computing.job(*args, text="Depth sweep")
     charts.draw(st, "depth_sweep", sweep=chart_data.sweep(df))
 
