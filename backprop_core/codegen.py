@@ -3,7 +3,8 @@ reproduces the numbers a page shows. `script(page, values) -> str`.
 
 The script's last stdout line is one JSON object:
     hand, autograd   {"loss", "dW1", "dW2"}
-    flow             {"final_train_loss", "final_train_acc", "final_r2", "grad_mean_abs_epoch0": [layer 1..D, out]}
+    flow             {"final_train_loss", "final_train_acc", "final_r2", "grad_mean_abs_epoch0": [layer 1..D, out],
+                      "probe": [{"layer", "unit", "z", "h", "dL/dz"}, ...] or null}
                      (final_train_acc is null for regression, final_r2 for classes)
     vanishing        {"chosen": {...flow's keys}, "fixed": {...}}
 
@@ -32,11 +33,13 @@ from backprop_core.config import (
     AUTOGRAD_PARAMS,
     FIX_PARAM,
     HAND_PARAMS,
+    PROBE_PARAM,
     TRAIN_PARAMS,
     TrainConfig,
     hand_inputs,
     page_train_params,
     parse,
+    parse_one,
 )
 from backprop_core.fixes import apply_fix
 from backprop_core.tasks import GAUSS_WIDTH
@@ -72,9 +75,24 @@ def script(page: str, values: Mapping[str, Any]) -> str:
     v = _values(page_train_params(page), values)
     cfg = TrainConfig.from_values(v | {"pts": values.get("pts", "")})
     if page == "flow":
-        return _train_script(page, {"run": cfg})
+        return _train_script(page, {"run": cfg}, probed=_probe_of(cfg, values))
     fix = _values((FIX_PARAM,), values)["fix"]
     return _train_script(page, {"chosen": cfg, "fixed": apply_fix(cfg, fix)}, fix)
+
+
+def _probe_of(cfg: TrainConfig, values: Mapping[str, Any]) -> tuple[tuple[float, float, float], int] | None:
+    """((x1, x2, label), epoch) of the view's probe (URL keys `probe` and `epoch`), when it has one the
+    page can show: a valid point, a label of the task, no BatchNorm; the epoch defaults to the last."""
+    text, note = parse_one(PROBE_PARAM, values.get("probe", ""))
+    if note or not text or cfg.norm == "batch":
+        return None
+    x1, x2, label = (float(v) for v in text.split(":"))
+    if not cfg.task.regression and (label != int(label) or not 0 <= label < cfg.task.classes):
+        return None
+    epoch = values.get("epoch")
+    given = isinstance(epoch, (int, float)) or (isinstance(epoch, str) and epoch.isdigit())
+    epoch = int(epoch) if given else cfg.epochs
+    return (x1, x2, label), min(max(epoch, 0), cfg.epochs)
 
 
 # ---------------------------------------------------------------- the seed's two-layer net
@@ -188,12 +206,15 @@ def _data_block(cfgs: list[TrainConfig]) -> str:
     return "\n\n\n".join(parts)
 
 
-def _train_script(page: str, cfgs: dict[str, TrainConfig], fix: str | None = None) -> str:
+def _train_script(page: str, cfgs: dict[str, TrainConfig], fix: str | None = None,
+                  probed: tuple[tuple[float, float, float], int] | None = None) -> str:
     acts = sorted({c.act for c in cfgs.values()})
     norms = {c.norm for c in cfgs.values()}
     any_custom = any(c.custom for c in cfgs.values())
     act_defs = _defs("activations", *[f for a in acts for f in (f"{a}_t", f"{a}_grad_t")])
     configs = {name: {p.key: getattr(c, p.key) for p in TRAIN_PARAMS} | {"outputs": c.task.out_dim}
+               | ({"probe": list(probed[0]), "probe_epoch": probed[1]} if probed and name == "run" else
+                  {"probe": None, "probe_epoch": None})
                for name, c in cfgs.items()}
     gains = {a: ACTIVATIONS[a].gain for a in sorted(set(acts) | {"linear"})}
     if any_custom:
@@ -296,7 +317,7 @@ def forward(model, X, update_running=False):
         z = F.linear(a, block.linear.weight, block.linear.bias)
         u, zhat, inv_std = (norm_forward(block, z, update_running) if block.norm is not None else (z, None, None))
         h = torch_fn(block.activation)(u)
-        caches.append((a, u, h, zhat, inv_std))
+        caches.append((a, z, u, h, zhat, inv_std))
         a = a + h if block.residual else h
     return F.linear(a, model.out.weight, model.out.bias), caches
 
@@ -305,12 +326,12 @@ def backward(model, X, y, update_running=False):
     """Loss, dL/dparam for every parameter, and the signals dL/dz of every layer (then dL/dlogits)."""
     logits, caches = forward(model, X, update_running)
     loss, dlogits = loss_and_error(logits, y)
-    a_in, u, h, zhat, inv_std = caches[-1]
+    a_in, z, u, h, zhat, inv_std = caches[-1]
     a_top = a_in + h if model.hidden[-1].residual else h
     grads = {{"out.weight": dlogits.T @ a_top, "out.bias": dlogits.sum(0)}}
     da, signals = dlogits @ model.out.weight, [dlogits]
     for i in range(len(model.hidden) - 1, -1, -1):
-        block, (a_in, u, h, zhat, inv_std) = model.hidden[i], caches[i]
+        block, (a_in, z, u, h, zhat, inv_std) = model.hidden[i], caches[i]
         if block.activation == "relu":                 # da * 1[u > 0] in one kernel
             du = torch.ops.aten.threshold_backward(da, u, 0)
         else:
@@ -348,6 +369,25 @@ def loss_score(logits, y):
     return tuple(v.item() for v in loss_and_score(logits, y))
 
 
+def probe(model, c):
+    """The probed point's own pass at this moment of training (the page's table): per unit, layer
+    1..D then "out", its z (Linear output), h (output: p or y_pred) and dL/dz for this point's loss."""
+    x1, x2, label = c["probe"]
+    X = torch.tensor([[x1, x2]], dtype=torch.float64)
+    regression = c["outputs"] == 1                       # one output: a regression
+    y = torch.tensor([label], dtype=torch.float64) if regression else torch.tensor([int(label)])
+    loss, logits, grads, signals = backward(model, X, y)
+    caches = forward(model, X)[1]
+    rows = [{{"layer": str(i + 1), "unit": j + 1, "z": z[0, j].item(), "h": h[0, j].item(), "dL/dz": dz[0, j].item()}}
+            for i, ((a_in, z, u, h, zhat, inv_std), dz) in enumerate(zip(caches, signals[:-1]))
+            for j in range(z.shape[1])]
+    shown = logits[0] if y.is_floating_point() else torch.softmax(logits[0], 0)
+    rows += [{{"layer": "out", "unit": j + 1, "z": logits[0, j].item(), "h": shown[j].item(),
+              "dL/dz": signals[-1][0, j].item()}} for j in range(logits.shape[1])]
+    print(f"probe {{c['probe']}} at epoch {{c['probe_epoch']}}: loss {{loss.item():.6g}}")
+    return rows
+
+
 # ---- training, as the page does it
 @torch.no_grad()
 def train(c):
@@ -367,8 +407,10 @@ def train(c):
     eval_mode_train = not full_batch or c["norm"] == "batch"
     weight_names = [f"hidden.{{i}}.linear.weight" for i in range(c["depth"])] + ["out.weight"]
     gen = torch.Generator().manual_seed(c["seed"])
-    metrics, first_grads, diverged = [], None, False
+    metrics, first_grads, diverged, probed = [], None, False, None
     for epoch in range(c["epochs"]):
+        if c["probe"] is not None and epoch == c["probe_epoch"]:
+            probed = probe(model, c)
         order = torch.randperm(n, generator=gen) if not full_batch else None
         for step, lo in enumerate(range(0, n, bs)):
             idx = order[lo:lo + bs] if order is not None else None
@@ -402,6 +444,8 @@ def train(c):
             break
     if not diverged:
         metrics.append(loss_score(predict(model, X), y))
+        if c["probe"] is not None and c["probe_epoch"] == c["epochs"]:
+            probed = probe(model, c)
     finite = [m for m in metrics if math.isfinite(m[0])]
     final_loss, final_score = finite[-1] if finite else (float("nan"), float("nan"))
     status = "diverged" if diverged else "trained"
@@ -410,7 +454,7 @@ def train(c):
     print(f"{{c['depth']}} x {{c['width']}} {{c['act']}}: {{status}}; final training loss {{final_loss:.4f}}, "
           f"{{score}}")
     return {{"final_train_loss": final_loss, "final_train_acc": None if regression else final_score,
-            "final_r2": final_score if regression else None, "grad_mean_abs_epoch0": first_grads}}
+            "final_r2": final_score if regression else None, "grad_mean_abs_epoch0": first_grads, "probe": probed}}
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from backprop_core.activations import ALL_ACTIVATIONS, HAND_ACTIVATIONS
 from backprop_core.bugs import BUGS
 from backprop_core.fixes import FIXES
 from backprop_core.notices import num, shown
-from backprop_core.points import POINT_LIMIT, POINT_RANGE, parse_points, points_text
+from backprop_core.points import POINT_LIMIT, POINT_RANGE, parse_points, parse_probe, points_text
 from backprop_core.presets import PAGE_PRESET, PRESETS
 from backprop_core.tasks import (
     BINARY_DATASETS,
@@ -47,7 +47,7 @@ STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
 @dataclass(frozen=True)
 class Param:
-    """One control. kind: "int" | "float" | "choice" | "bool" | "points".
+    """One control. kind: "int" | "float" | "choice" | "bool" | "points" | "probe".
 
     Every int control is a slider: Streamlit 1.67's URL binding of an int number_input raises
     OverflowError on 'inf' or '1e999' (found by tests/test_hostile_urls.py). A float control is a
@@ -235,6 +235,16 @@ FIX_PARAM = Param("fix", "Fix to compare", "choice", "relu", choices=FIXES,
                   help="The one change applied to the run on the right.")
 RANK_PARAM = Param("rank", "Try every fix and rank them", "bool", False,
                    help="Train the chosen run once with each fix (in parallel) and rank the results.")
+NET_PARAM = Param("net", "Show the network", "bool", False,
+                  help="Draw the network unit by unit at the scrubbed epoch, and probe one point's pass through it "
+                       "(a link with a probe shows it too).")
+PROBE_PARAM = Param("probe", "Probe a point (x₁:x₂:label)", "probe", "",
+                    help="One point and its label, e.g. 0.5:-1:1. The drawing then shows its own forward and "
+                         f"backward pass at the scrubbed epoch. |x| ≤ {POINT_RANGE:g}; empty = off.")
+SUB_STEPS = ("forward", "loss", "backward", "update")
+SUB_PARAM = Param("sub", "Step of the pass", "choice", "forward", choices=SUB_STEPS,
+                  help="forward: every unit's z and h; loss: the output and the point's loss; backward: dL/dz "
+                       "and every weight's dL/dw for this point; update: the step the optimiser takes.")
 PTS_PARAM = Param("pts", "Points (x₁:x₂:class, …)", "points", "",
                   help="Your own training points: x₁:x₂:class triples joined by commas, class 0 to 4, "
                        f"|x| ≤ {POINT_RANGE:g}, at most {POINT_LIMIT}.")
@@ -273,6 +283,8 @@ def parse_one(p: Param, raw: Any) -> tuple[Any, str | None]:
     if p.kind == "points":
         points, notices = parse_points(raw)
         return points_text(points), ("; ".join(notices) or None)
+    if p.kind == "probe":
+        return parse_probe(raw)
     if p.kind == "choice":
         text = str(raw).strip().lower()
         if text in p.choices:

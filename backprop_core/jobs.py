@@ -62,6 +62,12 @@ def depth_sweep(max_depth: int, activations: tuple, inits: tuple, seeds: int, da
     return sweep(max_depth, activations, inits, seeds, on_progress=progress, data=data, classes=classes)
 
 
-JOBS = {"warm": warm, "train_and_diagnose": train_and_diagnose, "ledger": ledger, "model_report": model_report,
-        "depth_sweep": depth_sweep}
+def network_view(cfg: TrainConfig, epoch: int, snapshots, grid_x, grid_y, probe):
+    """The drawing's numbers at one epoch (network.py): unit maps, batch gradient, the probed point."""
+    from backprop_core.network import network_view as view
+    return view(cfg, snapshots, epoch, grid_x, grid_y, probe)
+
+
+JOBS = {"warm": warm, "network_view": network_view, "train_and_diagnose": train_and_diagnose, "ledger": ledger,
+        "model_report": model_report, "depth_sweep": depth_sweep}
 WITH_PROGRESS = {"train_and_diagnose", "depth_sweep"}

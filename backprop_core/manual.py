@@ -105,13 +105,14 @@ def _row(t: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(model: MLP, X: torch.Tensor, snapshot=None) -> torch.Tensor:
+def predict(model: MLP, X: torch.Tensor, snapshot=None, hidden: list | None = None) -> torch.Tensor:
     """Logits in eval semantics (BatchNorm normalises with its running statistics), without nn.Module
     calls or train()/eval() switches: the one forward pass for evaluation.
 
     X: (N, in_dim). `snapshot`: a getter name -> tensor for every parameter and BatchNorm running
     buffer, each with a leading dim of K snapshots (flat.FlatParams.snapshots); the logits are then
-    (K, N, out_dim). Without it, the model's own parameters: (N, out_dim)."""
+    (K, N, out_dim). Without it, the model's own parameters: (N, out_dim). `hidden`, when given, receives
+    each hidden layer's (u, h): the activation's input (after the norm) and its output."""
     layers = _plan(model)[0]
     get = snapshot or dict(model.named_parameters(), **{
         f"{layer.prefix}.norm.running_{k}": getattr(layer.norm, f"running_{k}")
@@ -128,6 +129,8 @@ def predict(model: MLP, X: torch.Tensor, snapshot=None) -> torch.Tensor:
                 mean, var = z.mean(-1, keepdim=True), z.var(-1, unbiased=False, keepdim=True)
             z = (z - mean) * torch.rsqrt(var + layer.norm.eps) * gamma + beta
         h = layer.act.phi_t(z)
+        if hidden is not None:
+            hidden.append((z, h))
         a = a + h if layer.residual else h
     return _affine(a, get("out.weight"), get("out.bias"))
 

@@ -94,3 +94,23 @@ def custom_problem(points: list[Point]) -> str | None:
         return (f"All {len(points)} points are class {points[0][2]}: a classifier needs at least two classes. Add "
                 f"a point of class {1 if points[0][2] == 0 else 0}.")
     return None
+
+
+def parse_probe(raw: Any) -> tuple[str, str | None]:
+    """The `probe` value, one point and its label `x1:x2:label` (|x| <= POINT_RANGE; the label a class,
+    or a regression target), canonical, or "" (off) with a notice when it is not usable. Never raises."""
+    text = str(raw if not isinstance(raw, (list, tuple)) else (raw[-1] if raw else "")).strip()
+    if not text:
+        return "", None
+    parts = text[:80].split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        x1, x2, label = (float(f) for f in parts)
+        if not all(math.isfinite(v) for v in (x1, x2, label)):
+            raise ValueError
+    except (ValueError, OverflowError):
+        return "", f"probe: {shown(text)} is not x1:x2:label; no point is probed"
+    if abs(x1) > POINT_RANGE or abs(x2) > POINT_RANGE:
+        return "", f"probe: {shown(text)} is outside |x| ≤ {POINT_RANGE:g}; no point is probed"
+    return f"{round(x1, 3) + 0.0:g}:{round(x2, 3) + 0.0:g}:{round(label, 3) + 0.0:g}", None

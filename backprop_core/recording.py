@@ -33,7 +33,7 @@ from backprop_core.flat import FlatParams
 from backprop_core.losses import batch_loss_score, batch_output_error
 from backprop_core.manual import predict
 from backprop_core.models import MLP
-from backprop_core.results import HALF_DECADES, HIST_BINS, STAT_COLUMNS, UNDER_BIN
+from backprop_core.results import DRAW_DEPTH, DRAW_WIDTH, HALF_DECADES, HIST_BINS, STAT_COLUMNS, UNDER_BIN
 
 CHUNK_EPOCHS = 32                 # at most this many epochs are recorded before statistics are computed
 CHUNK_FLOATS = 1_000_000          # and at most this many floats are buffered (4 MB, cache-friendly)
@@ -127,6 +127,8 @@ class Recorder:
         self.hists: dict[int, torch.Tensor] = {}
         self.snapshot_epochs = {int(round(e)) for e in np.linspace(0, cfg.epochs, max(2, cfg.snapshots))}
         self.snaps: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
+        self.keep_steps = D <= DRAW_DEPTH and cfg.width <= DRAW_WIDTH
+        self.snap_steps: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         sizes = torch.tensor([s.stop - s.start for s in flat.weight_slices])
         self.layer_base = (torch.repeat_interleave(torch.arange(self.L), sizes) * HIST_BINS).to(dt)
         self.stats_diverged_at: int | None = None
@@ -190,6 +192,11 @@ class Recorder:
         for k in range(K):
             if self.first_epoch + k in self.snapshot_epochs:
                 self.snaps[self.first_epoch + k] = (self.Pw[k].clone(), None if self.R is None else self.R[k].clone())
+        if self.keep_steps:                # small networks: the gradient and the step at each scrubber epoch
+            for k in range(recorded):
+                if self.first_epoch + k in self.snapshot_epochs:
+                    after = self.Pw[k + 1, :n] if self.after is None else self.after[k]
+                    self.snap_steps[self.first_epoch + k] = (self.G[k].clone(), after - self.Pw[k, :n])
 
     def chunk_stats(self, K: int) -> torch.Tensor:
         """(K, L, C) statistics of the chunk's K recorded epochs."""

@@ -37,6 +37,29 @@ GRID_STEPS = 30
 ILL_DIGITS = 2.0                  # fewer correct float32 digits than this: the network is ill-conditioned
 
 
+DRAW_DEPTH, DRAW_WIDTH = 6, 16   # networks up to this size keep their weights at the scrubber's epochs
+
+
+@dataclass
+class Snapshots:
+    """A small network's parameters at the scrubber's epochs, for drawing it and probing a point
+    (network.py). Flat float64 vectors in FlatParams order; `layout` names each parameter's
+    (start, stop, shape) in them. `grads[e]` is the gradient of the first step of epoch e (the whole
+    batch's, with full batches) at `params[e]`; `steps[e]` that step's change of the weight matrices
+    (the first n_weights entries); `running[e]` BatchNorm's running statistics (else absent)."""
+    layout: dict[str, tuple[int, int, tuple[int, ...]]]
+    params: dict[int, np.ndarray]
+    grads: dict[int, np.ndarray]
+    steps: dict[int, np.ndarray]
+    running: dict[int, np.ndarray]
+    running_layout: dict[str, tuple[int, int]]
+
+    def get(self, epoch: int, name: str, kind: str = "params") -> np.ndarray:
+        """One parameter (or its gradient, or its step) at `epoch`, in its own shape."""
+        start, stop, shape = self.layout[name]
+        return getattr(self, kind)[epoch][start:stop].reshape(shape)
+
+
 @dataclass
 class RunResult:
     config: TrainConfig
@@ -54,6 +77,7 @@ class RunResult:
     seconds: float
     theory: np.ndarray | None = None    # predicted RMS per-sample signal per hidden layer (plain MLPs)
     train_mode: dict | None = None      # BatchNorm: final train_loss/train_score with batch statistics
+    snapshots: Snapshots | None = None  # networks of at most DRAW_DEPTH x DRAW_WIDTH: weights per scrubber epoch
 
     @property
     def depth(self) -> int:

@@ -30,7 +30,7 @@ from backprop_core.manual import backward_pass, forward, predict
 from backprop_core.models import MLP, build_mlp
 from backprop_core.points import POINT_RANGE, parse_points
 from backprop_core.recording import Recorder, l2_penalty
-from backprop_core.results import GRID_STEPS, METRIC_COLUMNS, STAT_COLUMNS, RunResult
+from backprop_core.results import GRID_STEPS, METRIC_COLUMNS, STAT_COLUMNS, RunResult, Snapshots
 
 ProgressFn = Callable[[int, int], None]
 PRECISIONS = {"float64": torch.float64, "float32": torch.float32}
@@ -136,7 +136,21 @@ def _package(cfg: TrainConfig, model: MLP, flat: FlatParams, rec: Recorder, data
     xs, ys, surfaces = decision_surfaces(cfg, model, flat, rec.snaps, data, len(metrics))
     return RunResult(cfg, diverged_at, stats, metrics, hist, surfaces, xs, ys,
                      data.X_train.float().numpy(), data.y_train.numpy(), time.perf_counter() - start,
-                     train_mode=train_mode)
+                     train_mode=train_mode, snapshots=snapshots_of(flat, rec, surfaces))
+
+
+def snapshots_of(flat: FlatParams, rec: Recorder, surfaces: dict) -> Snapshots | None:
+    """A small network's parameters, gradients and steps at the epochs that have a surface."""
+    if not rec.keep_steps:
+        return None
+    epochs = [e for e in sorted(surfaces) if e in rec.snaps]
+    layout = {n: (sl.start, sl.stop, flat.shapes[n]) for n, sl in flat.slices.items()}
+    running_layout = {n: (sl.start, sl.stop) for n, sl in flat.running_slices.items()}
+    return Snapshots(layout, {e: rec.snaps[e][0].double().numpy() for e in epochs},
+                     {e: rec.snap_steps[e][0].double().numpy() for e in epochs if e in rec.snap_steps},
+                     {e: rec.snap_steps[e][1].double().numpy() for e in epochs if e in rec.snap_steps},
+                     {e: rec.snaps[e][1].double().numpy() for e in epochs if rec.snaps[e][1] is not None},
+                     running_layout)
 
 
 def decision_surfaces(cfg: TrainConfig, model: MLP, flat: FlatParams, snaps: dict, data: Dataset, recorded: int):

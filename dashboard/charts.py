@@ -208,6 +208,45 @@ def _surface_clickable():
                      width=SQUARE)
 
 
+NODE_PX = {"network": 30, "network_wide": 17}    # a unit's output map, in pixels: up to 8 units a layer, or 16
+NET_AXIS = alt.Axis(labels=False, ticks=False, grid=False, domain=False)
+
+
+def _network(kind: str = "network"):
+    """Units as their output maps over the input plane (brown below 0, teal above, each scaled to its
+    own largest |h|), edges by weight (blue +, red −, opaque as large) and gradient (width); dead units
+    ringed black, saturated ones orange. Tooltips carry the numbers."""
+    x = alt.X("x:Q", title="inputs → hidden layers 1..D → output", axis=NET_AXIS,
+              scale=alt.Scale(padding=48, nice=False, zero=False))
+    y = alt.Y("y:Q", title="units", axis=NET_AXIS, scale=alt.Scale(padding=18, nice=False, zero=False))
+    edges = alt.Chart(alt.NamedData("network_edges")).mark_rule().encode(
+        x=x, y=y, x2="x2:Q", y2="y2:Q",
+        color=alt.Color("sign:N", title="Weight sign",
+                        scale=alt.Scale(domain=["+", "−"], range=["#2166ac", "#b2182b"])),
+        opacity=alt.Opacity("strength:Q", legend=None, scale=alt.Scale(domain=[0, 1], range=[0.12, 0.9])),
+        strokeWidth=alt.StrokeWidth("width:Q", scale=None),
+        tooltip=[alt.Tooltip("weight:N", title="weight w"), alt.Tooltip("size:N", title="width shows")])
+    px = NODE_PX[kind]
+    maps = alt.Chart(alt.NamedData("network_nodes")).mark_image(width=px, height=px).encode(
+        x=x, y=y, url="url:N")
+    rings = alt.Chart(alt.NamedData("network_nodes")).mark_square(size=px * px * 1.3, filled=False,
+                                                                   strokeWidth=2).encode(
+        x=x, y=y,
+        stroke=alt.Stroke("status:N", title="Unit", scale=alt.Scale(
+            domain=["unit", "dead", "saturated", "input", "output"],
+            range=["#bbbbbb", "#000000", "#ff7f0e", "#555555", "#555555"])),
+        tooltip=[alt.Tooltip("label:N", title="unit"), alt.Tooltip("z:N", title="z"),
+                 alt.Tooltip("h:N", title="h (output: p or ŷ)"), alt.Tooltip("dz:N", title="dL/dz")])
+    inputs = alt.Chart(alt.NamedData("network_nodes")).transform_filter("datum.status == 'input'").mark_text(
+        dx=-px, align="right", fontSize=11).encode(x=x, y=y, text="label:N")
+    outputs = alt.Chart(alt.NamedData("network_nodes")).transform_filter("datum.status == 'output'").mark_text(
+        dx=px, align="left", fontSize=11).encode(x=x, y=y, text="label:N")
+    return alt.layer(edges, maps, rings, inputs, outputs, height=420 if kind == "network" else 460, title=alt.Title(
+        "The network: inputs → hidden units → output",
+        subtitle="each unit shows its output over the input plane; edges: colour = sign of w, width = the "
+                 "gradient shown", subtitleColor="#666"))
+
+
 def _surface_clickable_classes():
     """The clickable plane for more than two classes: each cell in its most likely class's colour."""
     heat = alt.Chart(alt.NamedData("surface_grid")).mark_rect().encode(
@@ -349,7 +388,8 @@ BUILDERS = {
     "surface": _surface, "surface_clickable": _surface_clickable, "surface_value": _surface_value,
     "surface_clickable_classes": _surface_clickable_classes,
     **{f"surface_k{k}": partial(_surface_classes, k) for k in range(3, CLASSES_RANGE[1] + 1)},
-    "loss_both_mse": lambda: _loss_both(True), "fixes_r2": lambda: _fixes(True),
+    "loss_both_mse": lambda: _loss_both(True), "fixes_r2": lambda: _fixes(True), "network": _network,
+    "network_wide": lambda: _network("network_wide"),
     "grad_distribution": _grad_distribution, "signal_at_init": _signal_at_init,
     "mean_hidden_gradient": _mean_hidden_gradient, "loss_both": _loss_both,
     "unit_saturated": lambda: _unit_health("saturated"), "unit_dead": lambda: _unit_health("dead"),

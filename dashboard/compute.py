@@ -313,6 +313,12 @@ def job(name: str, *args, progress: Progress = None):
     return RESULTS.get_or_compute((name, *args), lambda: WORKERS_POOL.call(name, *args, progress=progress))
 
 
+def keyed_job(name: str, key: tuple, *args):
+    """A job cached by its name and `key` (plain values that determine it) while its arguments may be
+    unhashable data (arrays the key stands for)."""
+    return RESULTS.get_or_compute((name, *key), lambda: WORKERS_POOL.call(name, *args))
+
+
 def cached_job(name: str, *args):
     """The job's result if it is already cached, else None (never computes)."""
     return RESULTS.get((name, *args))

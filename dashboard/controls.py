@@ -72,6 +72,8 @@ def widget(p: Param, container=None, label: str | None = None) -> Any:
     kw: dict[str, Any] = dict(key=p.key, bind="query-params", help=p.help or None, label=label or p.label)
     if p.kind == "points":
         return c.text_area(value=p.default, height=80, max_chars=MAX_POINTS_TEXT, **kw)
+    if p.kind == "probe":
+        return c.text_input(value=p.default, max_chars=80, placeholder="e.g. 0.5:-1:1", **kw)
     if p.kind == "choice":
         return c.selectbox(options=p.choices, index=p.choices.index(p.default), **kw)
     if p.kind == "bool":

@@ -69,6 +69,18 @@ def png(rgb: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
+def unit_colors(v: np.ndarray) -> np.ndarray:
+    """(h, w) values in [-1, 1] -> (h, w, 3) uint8 at full strength (a unit's map is small and drawn
+    alone, not as a tint under points): brown at -1, near-white at 0, teal at 1."""
+    return colors((np.clip(np.nan_to_num(v, nan=0.0), -1.0, 1.0) + 1) / 2,
+                  [VALUE_COLORS[0], "#f5f5f5", VALUE_COLORS[1]])
+
+
+def png_url(rgb: np.ndarray) -> str:
+    """A (h, w, 3) uint8 image as a PNG data URL, top row first."""
+    return "data:image/png;base64," + base64.b64encode(png(rgb)).decode("ascii")
+
+
 def rgb_of(surface: np.ndarray, regression: bool = False) -> np.ndarray:
     """The colours of a surface: P(class 1) (h, w), every class's P (h, w, K), or predicted values."""
     if regression:
@@ -78,4 +90,4 @@ def rgb_of(surface: np.ndarray, regression: bool = False) -> np.ndarray:
 
 def data_url(surface: np.ndarray, regression: bool = False) -> str:
     """The surface grid (rows = increasing y) as a PNG data URL, top row = largest y."""
-    return "data:image/png;base64," + base64.b64encode(png(rgb_of(surface[::-1], regression))).decode("ascii")
+    return png_url(rgb_of(surface[::-1], regression))

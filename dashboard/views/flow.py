@@ -2,7 +2,8 @@
 import streamlit as st
 
 from backprop_core import readout
-from dashboard import chart_data, charts, computing, controls, output_layer, training_page
+from backprop_core.config import NET_PARAM, PROBE_PARAM, SUB_PARAM
+from dashboard import chart_data, charts, computing, controls, network_part, output_layer, training_page
 
 # ---- read params
 page = training_page.set_up(
@@ -11,7 +12,7 @@ page = training_page.set_up(
     "Gradients that shrink toward the input side starve the early layers.",
     "Network and training", [("Seed demo 3", "seed demo 3"), ("Healthy deep ReLU", "healthy deep relu"),
                              ("Exploding", "exploding"), ("Dying sigmoid", "dying 10-layer sigmoid")],
-    other_keys=("epoch",))
+    other_params=(NET_PARAM, PROBE_PARAM, SUB_PARAM), other_keys=("epoch",))
 cfg, task = page.cfg, page.cfg.task
 controls.budget_guard(cfg)
 
@@ -57,6 +58,7 @@ def scrub(run):
     charts.draw(row, charts.for_task("surface", task), surface_image=image,
                 surface_points=chart_data.surface_points(run.X_train, run.y_train))
     charts.draw(row, "grad_distribution", hist=chart_data.hist(run, epoch))
+    network_part.draw(run, epoch)
 
 
 if run.surfaces:
@@ -77,4 +79,5 @@ with st.expander("What the statistics mean"):
         "below 1e-12 and everything from 1e2 up in bins of their own.\n"
         "- **Exact zeros** cannot sit on a log scale: the band marked = 0 under a line chart, and grey cells "
         "in a heatmap, show where a gradient is exactly 0 (a dead unit passes none).")
-controls.code_for_view("flow", page.values | {"pts": cfg.pts})
+controls.code_for_view("flow", page.values | {"pts": cfg.pts, "probe": st.session_state.get("probe", ""),
+                                              "epoch": st.session_state.get("epoch")})
