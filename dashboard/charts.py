@@ -241,7 +241,11 @@ def _network(kind: str = "network"):
         dx=-px, align="right", fontSize=11).encode(x=x, y=y, text="label:N")
     outputs = alt.Chart(alt.NamedData("network_nodes")).transform_filter("datum.status == 'output'").mark_text(
         dx=px, align="left", fontSize=11).encode(x=x, y=y, text="label:N")
-    return alt.layer(edges, maps, rings, inputs, outputs, height=420 if kind == "network" else 460, title=alt.Title(
+    layers = alt.Chart(alt.NamedData("network_nodes")).transform_filter(       # one node per layer
+        "datum.status == 'unit' && datum.url == ''").mark_text(dy=-px, fontSize=11).encode(
+        x=x, y=y, text="label:N")
+    height = 420 if kind == "network" else 460
+    return alt.layer(edges, maps, rings, inputs, outputs, layers, height=height, title=alt.Title(
         "The network: inputs → hidden units → output",
         subtitle="each unit shows its output over the input plane; edges: colour = sign of w, width = the "
                  "gradient shown", subtitleColor="#666"))

@@ -117,7 +117,7 @@ def layer_nodes(run: RunResult, epoch: int) -> dict:
         s = run.stats[e, layer]
         rows["x"].append(float(layer + 1))
         rows["y"].append(0.0)
-        rows["label"].append(run.layer_names[layer])
+        rows["label"].append(f"layer {run.layer_names[layer]}" if layer < D else "output")
         rows["status"].append("output" if layer == D else "unit")
         rows["url"].append("")
         rows["layer"].append(run.layer_names[layer])
