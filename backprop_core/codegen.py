@@ -33,13 +33,12 @@ from backprop_core.config import (
     AUTOGRAD_PARAMS,
     FIX_PARAM,
     HAND_PARAMS,
-    PROBE_PARAM,
     TRAIN_PARAMS,
     TrainConfig,
     hand_inputs,
     page_train_params,
     parse,
-    parse_one,
+    probe_of,
 )
 from backprop_core.fixes import apply_fix
 from backprop_core.tasks import GAUSS_WIDTH
@@ -83,16 +82,13 @@ def script(page: str, values: Mapping[str, Any]) -> str:
 def _probe_of(cfg: TrainConfig, values: Mapping[str, Any]) -> tuple[tuple[float, float, float], int] | None:
     """((x1, x2, label), epoch) of the view's probe (URL keys `probe` and `epoch`), when it has one the
     page can show: a valid point, a label of the task, no BatchNorm; the epoch defaults to the last."""
-    text, note = parse_one(PROBE_PARAM, values.get("probe", ""))
-    if note or not text or cfg.norm == "batch":
-        return None
-    x1, x2, label = (float(v) for v in text.split(":"))
-    if not cfg.task.regression and (label != int(label) or not 0 <= label < cfg.task.classes):
+    point, _ = probe_of(values.get("probe", ""), cfg.task)
+    if point is None or cfg.norm == "batch":
         return None
     epoch = values.get("epoch")
     given = isinstance(epoch, (int, float)) or (isinstance(epoch, str) and epoch.isdigit())
     epoch = int(epoch) if given else cfg.epochs
-    return (x1, x2, label), min(max(epoch, 0), cfg.epochs)
+    return point, min(max(epoch, 0), cfg.epochs)
 
 
 # ---------------------------------------------------------------- the seed's two-layer net
@@ -362,7 +358,7 @@ def predict(model, X):
     return F.linear(a, model.out.weight, model.out.bias)
 
 
-{_defs("training", "loss_and_score")}
+{_defs("losses", "loss_and_score")}
 
 
 def loss_score(logits, y):

@@ -241,6 +241,21 @@ NET_PARAM = Param("net", "Show the network", "bool", False,
 PROBE_PARAM = Param("probe", "Probe a point (x₁:x₂:label)", "probe", "",
                     help="One point and its label, e.g. 0.5:-1:1. The drawing then shows its own forward and "
                          f"backward pass at the scrubbed epoch. |x| ≤ {POINT_RANGE:g}; empty = off.")
+
+
+def probe_of(raw: Any, task: Task) -> tuple[tuple[float, float, float] | None, str | None]:
+    """A `probe` value as (x1, x2, label) for this task, or None with why it is not usable (not a point,
+    outside the plane, or a label that is not one of the task's classes); (None, None) when empty."""
+    text, note = parse_one(PROBE_PARAM, raw)
+    if note or not text:
+        return None, note
+    x1, x2, label = (float(v) for v in text.split(":"))
+    if not task.regression and (label != int(label) or not 0 <= label < task.classes):
+        return None, (f"probe: the label {label:g} is not a class of this task (0 to {task.classes - 1}); "
+                      "no point is probed")
+    return (x1, x2, label), None
+
+
 SUB_STEPS = ("forward", "loss", "backward", "update")
 SUB_PARAM = Param("sub", "Step of the pass", "choice", "forward", choices=SUB_STEPS,
                   help="forward: every unit's z and h; loss: the output and the point's loss; backward: dL/dz "

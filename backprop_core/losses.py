@@ -12,6 +12,7 @@ output error in one call. A score is accuracy for classes and R^2 = 1 - SSE/SST 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -36,6 +37,15 @@ def squared_error(y_pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, 
 def loss_and_error(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The loss of the task the labels name, and dL/dlogits."""
     return squared_error(logits, y) if y.is_floating_point() else cross_entropy(logits, y)
+
+
+def loss_and_score(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss and score (accuracy, or R² for regression) of one model's logits (N, K or 1), by
+    PyTorch's own cross-entropy: how the final metrics and a learner's script compute them."""
+    if y.is_floating_point():
+        err = logits[:, 0] - y
+        return err.square().mean(), 1 - err.square().sum() / (y - y.mean()).square().sum()
+    return F.cross_entropy(logits, y), (logits.argmax(1) == y).to(logits.dtype).mean()
 
 
 # ---------------------------------------------------------------- S snapshots or steps at once

@@ -26,6 +26,11 @@ from backprop_core.results import Snapshots
 PROBE_COLUMNS = ("layer", "unit", "z", "h", "dL/dz")
 
 
+def is_weight(name: str) -> bool:
+    """A Linear layer's weight matrix (the drawing's edges), not a bias or a norm's scale."""
+    return name.endswith("linear.weight") or name == "out.weight"
+
+
 @dataclass
 class Probe:
     """One point's pass. rows: one per unit (layer 1..D, then 'out'): z, h (out: p or y_pred), dL/dz."""
@@ -98,14 +103,14 @@ def probe_point(model: MLP, x: tuple[float, float], label: float, regression: bo
     for j in range(out.shape[0]):
         rows.append({"layer": "out", "unit": j + 1, "z": out[j].item(), "h": shown[j].item(),
                      "dL/dz": result.signals[-1][0, j].item()})
-    weights = {n: g.numpy() for n, g in result.grads.items() if n.endswith(".weight") and "norm" not in n}
+    weights = {n: g.numpy() for n, g in result.grads.items() if is_weight(n)}
     return Probe(tuple(x), float(label), result.loss.item(), rows, weights)
 
 
 def batch_gradient(model: MLP, X: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
     """The whole training set's dL/dW of every weight matrix at the model's weights (train mode)."""
     grads = backward_pass(model, X, y).grads
-    return {n: g.numpy() for n, g in grads.items() if n.endswith(".weight") and "norm" not in n}
+    return {n: g.numpy() for n, g in grads.items() if is_weight(n)}
 
 
 def network_view(cfg: TrainConfig, snapshots: Snapshots, epoch: int, grid_x: np.ndarray, grid_y: np.ndarray,
@@ -116,8 +121,7 @@ def network_view(cfg: TrainConfig, snapshots: Snapshots, epoch: int, grid_x: np.
     model = model_at(cfg, snapshots.params[epoch], snapshots.running.get(epoch))
     data = in_precision(dataset_for(cfg), torch.float64)
     if epoch in snapshots.grads:
-        grad = {n: snapshots.get(epoch, n, "grads") for n in snapshots.layout
-                if n.endswith(".weight") and "norm" not in n}
+        grad = {n: snapshots.get(epoch, n, "grads") for n in snapshots.layout if is_weight(n)}
     else:
         grad = batch_gradient(model, *first_batch(cfg, data))
     found, note = None, None

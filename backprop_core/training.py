@@ -19,13 +19,12 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from backprop_core import optim
 from backprop_core.config import TrainConfig
 from backprop_core.data import Dataset, grid, make_dataset
 from backprop_core.flat import FlatParams
-from backprop_core.losses import surface_values
+from backprop_core.losses import loss_and_score, surface_values
 from backprop_core.manual import backward_pass, forward, predict
 from backprop_core.models import MLP, build_mlp
 from backprop_core.points import POINT_RANGE, parse_points
@@ -176,14 +175,6 @@ def final_metrics(model: MLP, data: Dataset, param: torch.Tensor, wd: float) -> 
     row = [loss_and_score(predict(model, X), y) for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test))]
     (train_loss, train_score), (test_loss, test_score) = row
     return torch.stack([train_loss, test_loss, train_score, test_score, l2_penalty(param, wd)])[None]
-
-
-def loss_and_score(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean loss and score (accuracy, or R² for regression) of one model's logits (N, K or 1)."""
-    if y.is_floating_point():
-        err = logits[:, 0] - y
-        return err.square().mean(), 1 - err.square().sum() / (y - y.mean()).square().sum()
-    return F.cross_entropy(logits, y), (logits.argmax(1) == y).to(logits.dtype).mean()
 
 
 def train_mode_metrics(model: MLP, data: Dataset) -> dict[str, float]:

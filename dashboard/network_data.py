@@ -13,6 +13,8 @@ from dashboard import raster
 
 MAP_STEP = 2                       # the unit maps are drawn from every other grid point (15 x 15 pixels)
 MAX_WIDTH_PX = 6.0                 # the widest edge
+REACHED = {"forward": ("z", "h"), "loss": ("z", "h"), "backward": ("z", "h", "dL/dz"),
+           "update": ("z", "h", "dL/dz")}          # the probe's numbers each sub-step has computed
 
 
 def _ys(count: int) -> np.ndarray:
@@ -35,8 +37,7 @@ def nodes(run: RunResult, view, sub: str) -> dict:
     cfg, D = run.config, run.depth
     probe = view.probe
     by_unit = {(r["layer"], r["unit"]): r for r in probe.rows} if probe else {}
-    shown = {"forward": ("z", "h"), "loss": ("z", "h"), "backward": ("z", "h", "dL/dz"),
-             "update": ("z", "h", "dL/dz")}[sub]
+    shown = REACHED[sub]
     rows: dict[str, list] = {k: [] for k in ("x", "y", "label", "status", "url", "layer", "z", "h", "dz")}
 
     def add(x, y, label, status, url, layer, row=None):
@@ -74,7 +75,7 @@ def edges(run: RunResult, view, sub: str, epoch: int) -> dict:
     probe = view.probe
     W = [snaps.get(epoch, n) for n in names]
     if sub == "update" and epoch in snaps.steps:
-        sizes, what = _steps(snaps, epoch, names), "step ΔW"
+        sizes, what = [snaps.get(epoch, n, "steps") for n in names], "step ΔW"
     elif sub in ("backward", "update") and probe is not None:
         sizes, what = [probe.dW[n] for n in names], "dL/dw, this point"
     else:
@@ -99,14 +100,6 @@ def edges(run: RunResult, view, sub: str, epoch: int) -> dict:
     return {k: (np.array(v) if k in ("x", "y", "x2", "y2", "strength", "width") else v) for k, v in cols.items()}
 
 
-def _steps(snaps, epoch: int, names: list[str]) -> list[np.ndarray]:
-    out = []
-    for n in names:
-        start, stop, shape = snaps.layout[n]
-        out.append(snaps.steps[epoch][start:stop].reshape(shape))
-    return out
-
-
 def layer_nodes(run: RunResult, epoch: int) -> dict:
     """A network too large to draw unit by unit: one node per layer with its statistics."""
     e = min(epoch, len(run.stats) - 1)
@@ -129,7 +122,6 @@ def layer_nodes(run: RunResult, epoch: int) -> dict:
 
 def probe_table(view, sub: str) -> list[dict]:
     """The probe's rows as the page lists them: numbers not yet reached by the sub-step left blank."""
-    reached = {"forward": ("z", "h"), "loss": ("z", "h"), "backward": ("z", "h", "dL/dz"),
-               "update": ("z", "h", "dL/dz")}[sub]
+    reached = REACHED[sub]
     return [{"layer": r["layer"], "unit": r["unit"],
              **{k: (r[k] if k in reached else None) for k in ("z", "h", "dL/dz")}} for r in view.probe.rows]

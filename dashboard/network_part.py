@@ -6,7 +6,7 @@ from dataclasses import astuple
 
 import streamlit as st
 
-from backprop_core.config import NET_PARAM, PROBE_PARAM, SUB_PARAM, parse_one
+from backprop_core.config import NET_PARAM, PROBE_PARAM, SUB_PARAM, probe_of
 from backprop_core.digits import number
 from backprop_core.results import DRAW_DEPTH, DRAW_WIDTH, RunResult
 from dashboard import charts, compute, controls, network_data
@@ -21,19 +21,6 @@ SUB_TEXT = {
     "update": "**Update.** The optimiser steps with the whole batch's gradient, not this point's: edge widths "
               "show the step each weight took.",
 }
-
-
-def probe_point(raw: str, task) -> tuple[tuple[float, float, float] | None, str | None]:
-    """The probe as (x1, x2, label), or None and why it is not usable (config's parse, then whether the
-    label is a class of this task)."""
-    text, note = parse_one(PROBE_PARAM, raw)
-    if note or not text:
-        return None, note
-    x1, x2, label = (float(v) for v in text.split(":"))
-    if not task.regression and (label != int(label) or not 0 <= label < task.classes):
-        return None, (f"probe: the label {label:g} is not a class of this task (0 to {task.classes - 1}); "
-                      "no point is probed")
-    return (x1, x2, label), None
 
 
 def draw(run: RunResult, epoch: int) -> None:
@@ -54,7 +41,7 @@ def draw(run: RunResult, epoch: int) -> None:
     row = st.container(horizontal=True)
     text = controls.widget(PROBE_PARAM, row)
     sub = controls.widget(SUB_PARAM, row)
-    probe, problem = probe_point(text, cfg.task)
+    probe, problem = probe_of(text, cfg.task)
     if problem:
         controls.show_notices([problem])
     key = (astuple(cfg), epoch, probe)
