@@ -105,6 +105,26 @@ def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -
     return cells | {"p": probs}
 
 
+def with_frame(columns: Columns, frame: int = -1) -> Columns:
+    """The dataset with a `frame` column: the recorded epoch each row belongs to when the player
+    animates the chart (charts.FRAME_FILTER), -1 for a still view (always shown)."""
+    rows = len(next(iter(columns.values()))) if columns else 0
+    return columns | {"frame": np.full(rows, frame, dtype=np.int32)}     # int64 would reach Vega as BigInt
+
+
+def frames(by_epoch: dict[int, Columns]) -> Columns:
+    """One dataset per epoch stacked into one, each row tagged with its epoch in `frame`."""
+    tagged = [with_frame(columns, epoch) for epoch, columns in by_epoch.items()]
+    return {k: (sum((list(t[k]) for t in tagged), []) if isinstance(tagged[0][k], list)
+                else np.concatenate([np.asarray(t[k]) for t in tagged])) for k in tagged[0]}
+
+
+def at_epochs(build, epoch: int, epochs: list[int] | None) -> Columns:
+    """`build(e)`'s dataset at `epoch` as a still view, or, while the player plays (`epochs` given),
+    at every recorded epoch as frames."""
+    return frames({e: build(e) for e in epochs}) if epochs else with_frame(build(epoch))
+
+
 def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray, regression: bool = False) -> Columns:
     """One row: the surface as a PNG data URL and the plane it covers (cell edges)."""
     dx, dy = float(grid_x[1] - grid_x[0]), float(grid_y[1] - grid_y[0])

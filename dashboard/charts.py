@@ -37,6 +37,13 @@ BY_LAYER = alt.EncodingSortField(field="layer", op="min", order="ascending")
 POINT = alt.OverlayMarkDef(size=14, filled=True)
 
 
+# Play (dashboard/player.py): a chart the player animates carries the frames of every recorded epoch in a
+# `frame` column and shows the one the page's player input holds; Vega listens to that input itself, so a
+# frame costs the server nothing. A still view's rows have frame -1 and always show.
+PLAYER_INPUT = "bp-frame"
+FRAME = alt.param(name="frame", value="", bind=alt.BindDirect(element=f"#{PLAYER_INPUT}"))
+FRAME_FILTER = "datum.frame < 0 || datum.frame == toNumber(frame)"
+
 EPOCH_X = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))   # whole epochs only
 
 
@@ -171,7 +178,7 @@ def _value_points_layer():
 
 def _surface_image():
     return alt.Chart(alt.NamedData("surface_image")).mark_image(aspect=False, smooth=True).encode(
-        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", url="url:N")
+        x=PLANE_X, x2="x2", y=PLANE_Y, y2="y2", url="url:N").transform_filter(FRAME_FILTER)
 
 
 def _surface():
@@ -179,14 +186,16 @@ def _surface():
     the points on top, and a colour legend for P."""
     legend = alt.Chart(alt.Data(values=[{"p": 0.0}, {"p": 1.0}])).mark_point(opacity=0, size=0).encode(
         color=SURFACE_COLOR)
-    return alt.layer(_surface_image(), legend, _points_layer(), title="Decision surface", height=HEIGHT + 40)
+    return alt.layer(_surface_image(), legend, _points_layer(), title="Decision surface", height=HEIGHT + 40
+                     ).add_params(FRAME)
 
 
 def _surface_classes(classes: int):
     """K classes: each place coloured by its most likely class, paler where the network is less sure
     (white where all K are equally likely); the class legend comes from the points."""
     return alt.layer(_surface_image(), _points_layer(classes), height=HEIGHT + 40, title=alt.Title(
-        "Decision surface", subtitle="colour: the most likely class; paler: less sure", subtitleColor="#666"))
+        "Decision surface", subtitle="colour: the most likely class; paler: less sure", subtitleColor="#666")
+    ).add_params(FRAME)
 
 
 def _surface_value():
@@ -194,7 +203,8 @@ def _surface_value():
     legend = alt.Chart(alt.Data(values=[{"value": -1.0}, {"value": 1.0}])).mark_point(opacity=0, size=0).encode(
         color=VALUE_COLOR)
     return alt.layer(_surface_image(), legend, _value_points_layer(), height=HEIGHT + 40, title=alt.Title(
-        "Prediction surface", subtitle="background: the network's y; dots: the targets", subtitleColor="#666"))
+        "Prediction surface", subtitle="background: the network's y; dots: the targets", subtitleColor="#666")
+    ).add_params(FRAME)
 
 
 def _surface_clickable():
@@ -219,7 +229,7 @@ def _network(kind: str = "network"):
     x = alt.X("x:Q", title="inputs → hidden layers 1..D → output", axis=NET_AXIS,
               scale=alt.Scale(padding=48, nice=False, zero=False))
     y = alt.Y("y:Q", title="units", axis=NET_AXIS, scale=alt.Scale(padding=18, nice=False, zero=False))
-    edges = alt.Chart(alt.NamedData("network_edges")).mark_rule().encode(
+    edges = alt.Chart(alt.NamedData("network_edges")).transform_filter(FRAME_FILTER).mark_rule().encode(
         x=x, y=y, x2="x2:Q", y2="y2:Q",
         color=alt.Color("sign:N", title="Weight sign",
                         scale=alt.Scale(domain=["+", "−"], range=["#2166ac", "#b2182b"])),
@@ -227,9 +237,10 @@ def _network(kind: str = "network"):
         strokeWidth=alt.StrokeWidth("width:Q", scale=None),
         tooltip=[alt.Tooltip("weight:N", title="weight w"), alt.Tooltip("size:N", title="width shows")])
     px = NODE_PX[kind]
-    maps = alt.Chart(alt.NamedData("network_nodes")).mark_image(width=px, height=px).encode(
+    node_data = alt.Chart(alt.NamedData("network_nodes")).transform_filter(FRAME_FILTER)
+    maps = node_data.mark_image(width=px, height=px).encode(
         x=x, y=y, url="url:N")
-    rings = alt.Chart(alt.NamedData("network_nodes")).mark_square(size=px * px * 1.3, filled=False,
+    rings = node_data.mark_square(size=px * px * 1.3, filled=False,
                                                                    strokeWidth=2).encode(
         x=x, y=y,
         stroke=alt.Stroke("status:N", title="Unit", scale=alt.Scale(
@@ -237,18 +248,18 @@ def _network(kind: str = "network"):
             range=["#bbbbbb", "#000000", "#ff7f0e", "#555555", "#555555"])),
         tooltip=[alt.Tooltip("label:N", title="unit"), alt.Tooltip("z:N", title="z"),
                  alt.Tooltip("h:N", title="h (output: p or ŷ)"), alt.Tooltip("dz:N", title="dL/dz")])
-    inputs = alt.Chart(alt.NamedData("network_nodes")).transform_filter("datum.status == 'input'").mark_text(
+    inputs = node_data.transform_filter("datum.status == 'input'").mark_text(
         dx=-px, align="right", fontSize=11).encode(x=x, y=y, text="label:N")
-    outputs = alt.Chart(alt.NamedData("network_nodes")).transform_filter("datum.status == 'output'").mark_text(
+    outputs = node_data.transform_filter("datum.status == 'output'").mark_text(
         dx=px, align="left", fontSize=11).encode(x=x, y=y, text="label:N")
-    layers = alt.Chart(alt.NamedData("network_nodes")).transform_filter(       # one node per layer
+    layers = node_data.transform_filter(       # one node per layer
         "datum.status == 'unit' && datum.url == ''").mark_text(dy=-px, fontSize=11).encode(
         x=x, y=y, text="label:N")
     height = 420 if kind == "network" else 460
     return alt.layer(edges, maps, rings, inputs, outputs, layers, height=height, title=alt.Title(
         "The network: inputs → hidden units → output",
         subtitle="each unit shows its output over the input plane; edges: colour = sign of w, width = the "
-                 "gradient shown", subtitleColor="#666"))
+                 "gradient shown", subtitleColor="#666")).add_params(FRAME)
 
 
 def _surface_clickable_classes():
@@ -271,7 +282,7 @@ def _grad_distribution():
     label = " : ".join(f"datum.value == {v} ? '{t}'" for v, t in HIST_TICKS.items()) + " : ''"
     chart = alt.Chart(alt.NamedData("hist"), title=alt.Title(
         "Gradient distribution per layer", subtitle="half-decade bins; exact 0, below 1e-12 and from 1e2 up apart",
-        subtitleColor="#666"), height=HEIGHT - 40)
+        subtitleColor="#666"), height=HEIGHT - 40).transform_filter(FRAME_FILTER).add_params(FRAME)
     return chart.mark_rect().encode(
         x=alt.X("lo:Q", title="|dL/dW| (log scale)", scale=alt.Scale(domain=[-14.25, 2.75], nice=False, zero=False),
                 axis=alt.Axis(values=list(HIST_TICKS), labelExpr=label, labelOverlap=False, grid=False)),
@@ -402,8 +413,10 @@ BUILDERS = {
 
 
 # Drawn as SVG: a chart of a few dozen marks whose labels are then text a browser (and a screen reader,
-# and a test) can read; every other chart draws on canvas, which is faster for many marks.
-SVG_KINDS = frozenset({"error_dots"})
+# and a test) can read; and the network drawing, whose image marks a canvas view stopped drawing once
+# the player changed its frame (every frame came out blank in Chromium). Every other chart draws on
+# canvas, which is faster for many marks.
+SVG_KINDS = frozenset({"error_dots", "network", "network_wide"})
 
 
 def for_task(kind: str, task: Task) -> str:

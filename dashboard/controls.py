@@ -201,8 +201,9 @@ def budget_guard(*cfgs) -> None:
         st.stop()
 
 
-def epoch_scrubber(epochs: list[int]) -> int:
-    """The 'Epoch' select-slider over the recorded snapshot epochs (URL key `epoch`).
+def epoch_scrubber(epochs: list[int], disabled: bool = False) -> int:
+    """The 'Epoch' select-slider over the recorded snapshot epochs (URL key `epoch`); `disabled` while
+    the player plays them.
 
     Its default is the last epoch; a URL epoch that was not recorded falls back to it."""
     raw = st.query_params.get_all("epoch")
@@ -211,8 +212,8 @@ def epoch_scrubber(epochs: list[int]) -> int:
     if st.session_state.get("epoch") not in epochs:
         st.session_state.pop("epoch", None)
     return st.select_slider("Epoch", options=epochs, value=epochs[-1], key="epoch", bind="query-params",
-                            help="Scrub through training: the decision surface and gradient "
-                                 "distribution at that epoch.")
+                            disabled=disabled, help="Scrub through training: the decision surface and gradient "
+                                                    "distribution at that epoch.")
 
 
 def preset_buttons(params: Iterable[Param], presets: list[tuple[str, dict[str, Any]]],

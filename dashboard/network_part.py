@@ -3,13 +3,14 @@ pass in four sub-steps (URL keys `probe`, `sub`), a table of every unit's number
 from __future__ import annotations
 
 from dataclasses import astuple
+from functools import partial
 
 import streamlit as st
 
 from backprop_core.config import NET_PARAM, PROBE_PARAM, SUB_PARAM, probe_of
 from backprop_core.digits import number
 from backprop_core.results import DRAW_DEPTH, DRAW_WIDTH, RunResult
-from dashboard import charts, compute, controls, network_data
+from dashboard import chart_data, charts, compute, controls, network_data
 
 SUB_TEXT = {
     "forward": "**Forward.** Each unit computes z = a·wᵀ + b from the layer below, then h = φ(z). Hover a unit "
@@ -23,20 +24,24 @@ SUB_TEXT = {
 }
 
 
-def draw(run: RunResult, epoch: int) -> None:
+def draw(run: RunResult, epoch: int, playing: list[int] | None = None) -> None:
     """The drawing, when asked for (`net=true`, or a link with a probe): it is a large chart, and a page
-    that does not show it keeps every rerun as fast as before (bench/RESULTS.md)."""
+    that does not show it keeps every rerun as fast as before (bench/RESULTS.md). While the player
+    plays, the drawing holds the frames of the `playing` epochs (dashboard/player.py)."""
     cfg = run.config
     if st.query_params.get(PROBE_PARAM.key) and NET_PARAM.key not in st.session_state:
         st.session_state[NET_PARAM.key] = True              # a link with a probe opens the drawing
     if not controls.widget(NET_PARAM):
         return
-    st.subheader(f"The network after {epoch} epoch{'s' if epoch != 1 else ''}")
+    plural = "s" if epoch != 1 else ""
+    st.subheader("The network, epoch by epoch" if playing else f"The network after {epoch} epoch{plural}")
     if run.snapshots is None or epoch not in run.snapshots.params:
         st.caption(f"A network larger than {DRAW_DEPTH} hidden layers × {DRAW_WIDTH} units is drawn one node per "
                    "layer (hover for its statistics): unit by unit it would be too many marks to read.")
         empty = {k: [] for k in ("x", "y", "x2", "y2", "sign", "strength", "width", "weight", "size")}
-        charts.draw(st, "network", network_nodes=network_data.layer_nodes(run, epoch), network_edges=empty)
+        charts.draw(st, "network", network_nodes=chart_data.at_epochs(partial(network_data.layer_nodes, run), epoch,
+                                                                      playing),
+                    network_edges=chart_data.with_frame(empty))
         return
     row = st.container(horizontal=True)
     text = controls.widget(PROBE_PARAM, row)
@@ -44,13 +49,22 @@ def draw(run: RunResult, epoch: int) -> None:
     probe, problem = probe_of(text, cfg.task)
     if problem:
         controls.show_notices([problem])
-    key = (astuple(cfg), epoch, probe)
-    view = compute.keyed_job("network_view", key, cfg, epoch, run.snapshots, run.grid_x, run.grid_y, probe)
+    def view_at(e: int):
+        return compute.keyed_job("network_view", (astuple(cfg), e, probe), cfg, e, run.snapshots, run.grid_x,
+                                 run.grid_y, probe)
+
+    view = view_at(epoch)
+    frames = [e for e in playing if e in run.snapshots.params] if playing else None
     kind = "network" if cfg.width <= 8 else "network_wide"
-    charts.draw(st, kind, network_nodes=network_data.nodes(run, view, sub),
-                network_edges=network_data.edges(run, view, sub, epoch))
+    charts.draw(st, kind, network_nodes=chart_data.at_epochs(lambda e: network_data.nodes(run, view_at(e), sub),
+                                                             epoch, frames),
+                network_edges=chart_data.at_epochs(lambda e: network_data.edges(run, view_at(e), sub, e), epoch,
+                                                   frames))
     if view.probe_note:
         st.info(view.probe_note, icon=":material/info:")
+    if playing:
+        st.caption("The probe's numbers are listed when the player is paused.")
+        return
     if view.probe is None:
         st.caption("Edge widths: the whole batch's |dL/dW| at this epoch. Probe a point (x₁:x₂:label) to follow "
                    "its own forward and backward pass.")

@@ -285,3 +285,52 @@ def test_a_rounding_check_waits_while_the_machine_is_busy_then_brings_its_notice
         pg.screenshot(path=str(SHOTS / "vanishing-rounding-checked.png"), full_page=True)
     finally:
         context.close()
+
+
+MARK_VIEWS = """() => {
+    const views = [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
+                                             + '[data-testid="stVegaLiteChart"] svg.marks')];
+    views.forEach(v => { v.dataset.player = 'yes'; });
+    window.playerFrames = [];
+    document.getElementById('bp-frame').addEventListener('input', e => window.playerFrames.push(e.target.value));
+    return views.length;
+}"""
+VIEWS_KEPT = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
+                                           + '[data-testid="stVegaLiteChart"] svg.marks')]
+                     .map(v => v.dataset.player === 'yes')"""
+PICTURES = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
+                                          + '[data-testid="stVegaLiteChart"] svg.marks')]
+                    .map(v => v.tagName === 'CANVAS' ? v.toDataURL() : v.innerHTML)"""
+
+
+def test_play_animates_the_recorded_epochs_in_the_browser_and_pause_keeps_the_epoch_in_the_link(server, page):
+    """Play is one rerun; then the frames change in the browser alone (no message to the server), in
+    the same Vega views (the surface, the histogram and the network drawing redraw, nothing is rebuilt),
+    epoch after epoch; Pause is one rerun that puts the epoch reached into the link."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(server + "/flow?net=true&epochs=30")
+    settle(page)
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas, "
+                           "[data-testid=\"stVegaLiteChart\"] svg.marks').length >= 8", timeout=30_000)
+    page.get_by_role("button", name="Play", exact=True).click()
+    settle(page)
+    views = page.evaluate(MARK_VIEWS)
+    still = page.evaluate(PICTURES)
+    sent_before = len(sent)
+    page.wait_for_function("window.playerFrames.length >= 6", timeout=15_000)
+    playing = page.evaluate(PICTURES)
+    frames = page.evaluate("window.playerFrames")
+    assert len(sent) == sent_before, "playing sent messages to the server"
+    assert all(page.evaluate(VIEWS_KEPT)) and len(playing) == views, "a chart's Vega view was rebuilt while playing"
+    epochs = [int(f) for f in frames]
+    assert len(set(epochs)) >= 5 and all(b > a or b == 0 for a, b in zip(epochs, epochs[1:], strict=False)), epochs
+    animated = sum(a != b for a, b in zip(still, playing, strict=True))
+    assert animated >= 3, f"only {animated} charts changed between frames (surface, histogram, network expected)"
+    page.screenshot(path=str(SHOTS / "flow-playing.png"))
+    page.locator(".bp-pause").click()
+    settle(page)
+    reached = page.evaluate("window.playerFrames[window.playerFrames.length - 1]")
+    page.wait_for_function(f"location.search.includes('epoch={reached}')", timeout=15_000)
+    assert page.get_by_text(f"The decision surface after {reached} epoch").count() == 1
+    assert page.get_by_role("button", name="Play", exact=True).is_visible()

@@ -14,7 +14,7 @@ from servers import descendants, running, start, stop, wait_healthy
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_MODULES = ["dashboard.charts", "dashboard.compute", "dashboard.computing", "dashboard.controls",
                   "dashboard.custom_data", "dashboard.exercise", "dashboard.output_layer", "dashboard.fixes",
-                  "dashboard.network_part", "dashboard.network_data",
+                  "dashboard.network_part", "dashboard.network_data", "dashboard.player",
                   "dashboard.chart_data", "dashboard.graph", "dashboard.guess_ahead", "dashboard.idle_work",
                   "dashboard.links", "dashboard.training_page", "backprop_core.digits",
                   "backprop_core.budget", "backprop_core.bugs", "backprop_core.codegen", "backprop_core.diagnose",

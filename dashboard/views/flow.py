@@ -1,9 +1,11 @@
 """Gradient flow: train a network and watch the gradient that reaches every layer, epoch by epoch."""
+from functools import partial
+
 import streamlit as st
 
 from backprop_core import readout
 from backprop_core.config import NET_PARAM, PROBE_PARAM, SUB_PARAM
-from dashboard import chart_data, charts, computing, controls, network_part, output_layer, training_page
+from dashboard import chart_data, charts, computing, controls, network_part, output_layer, player, training_page
 
 # ---- read params
 page = training_page.set_up(
@@ -47,18 +49,20 @@ charts.draw(st, "update_ratio", update_lines=chart_data.update_lines(run))
 @st.fragment
 def scrub(run):
     st.subheader("Scrub through training")
-    epoch = controls.epoch_scrubber(sorted(run.surfaces))
+    epoch, playing = player.controls_for(sorted(run.surfaces))
     hist_epoch = run.hist_epoch(epoch)
     last = " (the last one recorded)." if hist_epoch != epoch else "."
     surface = "prediction" if task.regression else "decision"
-    st.caption(f"The {surface} surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at the "
-               f"first step of epoch {hist_epoch}{last}")
+    if not playing:
+        st.caption(f"The {surface} surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at "
+                   f"the first step of epoch {hist_epoch}{last}")
     row = st.container(horizontal=True, gap="medium")
-    image = chart_data.surface_image(run.grid_x, run.grid_y, run.surfaces[epoch], task.regression)
+    image = chart_data.at_epochs(
+        lambda e: chart_data.surface_image(run.grid_x, run.grid_y, run.surfaces[e], task.regression), epoch, playing)
     charts.draw(row, charts.for_task("surface", task), surface_image=image,
                 surface_points=chart_data.surface_points(run.X_train, run.y_train))
-    charts.draw(row, "grad_distribution", hist=chart_data.hist(run, epoch))
-    network_part.draw(run, epoch)
+    charts.draw(row, "grad_distribution", hist=chart_data.at_epochs(partial(chart_data.hist, run), epoch, playing))
+    network_part.draw(run, epoch, playing)
 
 
 if run.surfaces:
