@@ -71,6 +71,7 @@ class Session:
         self.ws = None
         self.page_hash = ""
         self.sliders: dict[str, str] = {}          # label -> widget id
+        self.buttons: dict[str, tuple[str, str]] = {}      # label -> (widget id, fragment id or "")
         self.widget_states: dict[str, WidgetState] = {}
 
     async def open(self) -> None:
@@ -87,15 +88,18 @@ class Session:
                                 additional_headers=[("Origin", self.base), ("Cookie", cookie)],
                                 open_timeout=self.timeout, close_timeout=3)
 
-    async def rerun(self, first: bool = False) -> RunOutcome:
+    async def rerun(self, first: bool = False, trigger: WidgetState | None = None,
+                    fragment_id: str = "") -> RunOutcome:
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = self.query
+        if fragment_id:
+            cs.fragment_id = fragment_id
         if first or not self.page_hash:
             cs.page_name = self.page
         else:
             cs.page_script_hash = self.page_hash
-        for state in self.widget_states.values():
+        for state in [*self.widget_states.values(), *([trigger] if trigger else [])]:
             cs.widget_states.widgets.add().CopyFrom(state)
         ci = cs.context_info
         ci.timezone, ci.locale, ci.url = "UTC", "en-US", f"{self.base}/{self.page}?{self.query}"
@@ -122,6 +126,8 @@ class Session:
                 et = el.WhichOneof("type")
                 if et == "slider":
                     self.sliders[el.slider.label] = el.slider.id
+                elif et == "button":
+                    self.buttons[el.button.label] = (el.button.id, fm.delta.fragment_id)
                 elif et == "markdown":
                     out.texts.append(el.markdown.body)
                 elif et == "alert":
@@ -146,6 +152,15 @@ class Session:
             pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != url_key]
             self.query = urlencode(pairs + [(url_key, f"{value:g}")])
         return await self.rerun()
+
+    async def press(self, label: str) -> RunOutcome:
+        """Click a button (by label): one trigger, and a rerun of its fragment when it sits in one, as
+        the browser sends it."""
+        widget_id, fragment_id = self.buttons[label]
+        state = WidgetState()
+        state.id = widget_id
+        state.trigger_value = True
+        return await self.rerun(trigger=state, fragment_id=fragment_id)
 
     async def close(self) -> None:
         if self.ws is not None:

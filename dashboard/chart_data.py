@@ -106,23 +106,19 @@ def surface_grid(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray | None) -
 
 
 def with_frame(columns: Columns, frame: int = -1) -> Columns:
-    """The dataset with a `frame` column: the recorded epoch each row belongs to when the player
-    animates the chart (charts.FRAME_FILTER), -1 for a still view (always shown)."""
+    """The dataset with `frame` and `still` columns for the player (charts.FRAME_FILTER): the recorded
+    epoch each row belongs to, or -1 for a still view's rows (always drawn)."""
     rows = len(next(iter(columns.values()))) if columns else 0
-    return columns | {"frame": np.full(rows, frame, dtype=np.int32)}     # int64 would reach Vega as BigInt
+    return columns | {"frame": np.full(rows, frame, dtype=np.int32),     # int64 would reach Vega as BigInt
+                      "still": np.full(rows, 1, dtype=np.int8)}
 
 
 def frames(by_epoch: dict[int, Columns]) -> Columns:
-    """One dataset per epoch stacked into one, each row tagged with its epoch in `frame`."""
+    """One dataset per epoch stacked into one, each row tagged with its epoch in `frame` (`still` is
+    the player's to set)."""
     tagged = [with_frame(columns, epoch) for epoch, columns in by_epoch.items()]
     return {k: (sum((list(t[k]) for t in tagged), []) if isinstance(tagged[0][k], list)
                 else np.concatenate([np.asarray(t[k]) for t in tagged])) for k in tagged[0]}
-
-
-def at_epochs(build, epoch: int, epochs: list[int] | None) -> Columns:
-    """`build(e)`'s dataset at `epoch` as a still view, or, while the player plays (`epochs` given),
-    at every recorded epoch as frames."""
-    return frames({e: build(e) for e in epochs}) if epochs else with_frame(build(epoch))
 
 
 def surface_image(grid_x: np.ndarray, grid_y: np.ndarray, p: np.ndarray, regression: bool = False) -> Columns:

@@ -102,8 +102,13 @@ def _run_size(value) -> int:
     return sum(a.nbytes for a in arrays) + 20_000
 
 
+def _columns_size(columns: dict) -> int:
+    return sum(v.nbytes if hasattr(v, "nbytes") else sum(len(str(x)) for x in v) for v in columns.values())
+
+
 RUNS = BoundedCache(max_entries=256, max_bytes=200e6, size_of=_run_size)
 RESULTS = BoundedCache(max_entries=128)          # ledgers, model reports, sweeps, fix rows
+FRAMES = BoundedCache(max_entries=64, max_bytes=100e6, size_of=_columns_size)     # the player's frames
 
 
 # ---------------------------------------------------------------- workers
@@ -317,6 +322,12 @@ def keyed_job(name: str, key: tuple, *args):
     """A job cached by its name and `key` (plain values that determine it) while its arguments may be
     unhashable data (arrays the key stands for)."""
     return RESULTS.get_or_compute((name, *key), lambda: WORKERS_POOL.call(name, *args))
+
+
+def frames(key: tuple, build: Callable[[], dict]) -> dict:
+    """A chart's frames for the player (dashboard/player.py), built once per `key` (plain values that
+    determine them): a class pressing Play on one link builds them once."""
+    return FRAMES.get_or_compute(key, build)
 
 
 def cached_job(name: str, *args):

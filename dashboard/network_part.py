@@ -10,7 +10,7 @@ import streamlit as st
 from backprop_core.config import NET_PARAM, PROBE_PARAM, SUB_PARAM, probe_of
 from backprop_core.digits import number
 from backprop_core.results import DRAW_DEPTH, DRAW_WIDTH, RunResult
-from dashboard import chart_data, charts, compute, controls, network_data
+from dashboard import chart_data, charts, compute, controls, network_data, player
 
 SUB_TEXT = {
     "forward": "**Forward.** Each unit computes z = a·wᵀ + b from the layer below, then h = φ(z). Hover a unit "
@@ -24,24 +24,26 @@ SUB_TEXT = {
 }
 
 
-def draw(run: RunResult, epoch: int, playing: list[int] | None = None) -> None:
-    """The drawing, when asked for (`net=true`, or a link with a probe): it is a large chart, and a page
-    that does not show it keeps every rerun as fast as before (bench/RESULTS.md). While the player
-    plays, the drawing holds the frames of the `playing` epochs (dashboard/player.py)."""
-    cfg = run.config
+def wanted() -> bool:
+    """The "Show the network" toggle (`net=true`, or any link with a probe): the drawing is a large
+    chart, and a page that does not show it keeps every rerun as fast as before (bench/RESULTS.md)."""
     if st.query_params.get(PROBE_PARAM.key) and NET_PARAM.key not in st.session_state:
         st.session_state[NET_PARAM.key] = True              # a link with a probe opens the drawing
-    if not controls.widget(NET_PARAM):
-        return
+    return controls.widget(NET_PARAM)
+
+
+def draw(run: RunResult, epoch: int, playing: list[int] | None = None) -> None:
+    """The drawing at `epoch`; while the player plays, the frames of the `playing` epochs
+    (dashboard/player.py)."""
+    cfg = run.config
     plural = "s" if epoch != 1 else ""
     st.subheader("The network, epoch by epoch" if playing else f"The network after {epoch} epoch{plural}")
     if run.snapshots is None or epoch not in run.snapshots.params:
         st.caption(f"A network larger than {DRAW_DEPTH} hidden layers × {DRAW_WIDTH} units is drawn one node per "
                    "layer (hover for its statistics): unit by unit it would be too many marks to read.")
         empty = {k: [] for k in ("x", "y", "x2", "y2", "sign", "strength", "width", "weight", "size")}
-        charts.draw(st, "network", network_nodes=chart_data.at_epochs(partial(network_data.layer_nodes, run), epoch,
-                                                                      playing),
-                    network_edges=chart_data.with_frame(empty))
+        nodes = player.at_epochs(("layer_nodes", astuple(cfg)), partial(network_data.layer_nodes, run), epoch, playing)
+        charts.draw(st, "network", network_nodes=nodes, network_edges=chart_data.with_frame(empty))
         return
     row = st.container(horizontal=True)
     text = controls.widget(PROBE_PARAM, row)
@@ -56,10 +58,11 @@ def draw(run: RunResult, epoch: int, playing: list[int] | None = None) -> None:
     view = view_at(epoch)
     frames = [e for e in playing if e in run.snapshots.params] if playing else None
     kind = "network" if cfg.width <= 8 else "network_wide"
-    charts.draw(st, kind, network_nodes=chart_data.at_epochs(lambda e: network_data.nodes(run, view_at(e), sub),
-                                                             epoch, frames),
-                network_edges=chart_data.at_epochs(lambda e: network_data.edges(run, view_at(e), sub, e), epoch,
-                                                   frames))
+    key = (astuple(cfg), sub, probe)
+    charts.draw(st, kind, network_nodes=player.at_epochs(
+                    ("nodes", *key), lambda e: network_data.nodes(run, view_at(e), sub), epoch, frames),
+                network_edges=player.at_epochs(
+                    ("edges", *key), lambda e: network_data.edges(run, view_at(e), sub, e), epoch, frames))
     if view.probe_note:
         st.info(view.probe_note, icon=":material/info:")
     if playing:

@@ -1,18 +1,19 @@
 // Play / Pause for /flow's recorded epochs (dashboard/player.py). The frames play here, in the
 // browser: every tick writes the epoch into the hidden input #bp-frame, and each animated chart's
-// Vega view listens to that input itself (charts.FRAME). The server hears only Pause, once.
+// Vega view listens to that input itself (charts.FRAME). With the drawing closed every frame is
+// already in the page, so Play sends nothing; with it open, Play asks the server once for the
+// drawing's frames. Pause sends the epoch reached, once, for the link.
 export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
   const root = parentElement;
-  const input = document.getElementById("bp-frame");           // drawn by st.html above the charts
+  const input = document.getElementById("bp-frame");            // drawn by st.html above the charts
   const state = root.bpPlayer || (root.bpPlayer = { timer: null });
-  const stop = () => { clearInterval(state.timer); state.timer = null; };
-  stop();
   const epochs = data.epochs;
-  let i = Math.max(0, epochs.indexOf(data.epoch));
-  if (data.playing && i === epochs.length - 1) i = 0;          // at the end, play from the start
+  const play = root.querySelector(".bp-play");
+  const pause = root.querySelector(".bp-pause");
   const bar = root.querySelector(".bp-bar");
   const label = root.querySelector(".bp-label");
+  let i = Math.max(0, epochs.indexOf(data.epoch));
   const show = () => {
     input.value = String(epochs[i]);
     input.dispatchEvent(new Event("input"));
@@ -20,11 +21,25 @@ export default function (component) {
     bar.value = i;
     label.textContent = `epoch ${epochs[i]} (${i + 1} of ${epochs.length} recorded)`;
   };
-  root.querySelector(".bp-controls").hidden = !data.playing;
-  if (data.playing) {
+  const playing = (on) => {
+    play.hidden = on; pause.hidden = !on; bar.hidden = !on; label.hidden = !on;
+    document.body.classList.toggle("bp-playing", on);             // dims the scrubber, hides the still caption
+  };
+  const stop = () => { clearInterval(state.timer); state.timer = null; };
+  const start = () => {
+    if (i === epochs.length - 1) i = 0;                          // at the end, play from the start
+    show();
+    playing(true);
     state.timer = setInterval(() => { i = (i + 1) % epochs.length; show(); }, data.ms);
-    root.querySelector(".bp-pause").onclick = () => { stop(); setTriggerValue("pause", epochs[i]); };
+  };
+  stop();
+  play.onclick = () => (data.local ? start() : setTriggerValue("play", true));
+  pause.onclick = () => { stop(); playing(false); setTriggerValue("pause", epochs[i]); };
+  if (data.playing) {
+    start();
+  } else {
+    show();                                   // the still view's epoch (its frame, where frames are sent)
+    playing(false);
   }
-  show();
-  return stop;
+  return () => { stop(); document.body.classList.remove("bp-playing"); };
 }

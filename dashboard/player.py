@@ -1,74 +1,92 @@
 """Play / Pause / Step through a run's recorded epochs on /flow (the scrubber's epochs).
 
-Play is one rerun: the animated charts (decision surface, gradient histogram, network drawing) get
-the frames of every recorded epoch at once, and the browser steps through them (player.js writes
-each epoch into a hidden input that the charts' Vega views listen to: charts.FRAME), FRAME_MS apart,
-with no message to the server per frame. Pause is one more rerun, which brings back the still view
-at the epoch the frames had reached and puts it in the URL (`epoch`). Step moves one recorded epoch.
+The decision surface and the gradient histogram always carry the frames of every recorded epoch
+(a few kB), so Play costs the server nothing: the browser steps through them (player.js writes each
+epoch into a hidden input that the charts' Vega views listen to: charts.FRAME), FRAME_MS apart. With
+the network drawing open, Play is one rerun that brings the drawing's frames too. Pause is one rerun:
+the still view at the epoch the frames had reached, and that epoch in the URL (`epoch`). Step moves
+one recorded epoch. Nothing is sent to the server per frame.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
-from dashboard import controls
+from dashboard import chart_data, compute, controls
+from dashboard.chart_data import Columns
 from dashboard.charts import PLAYER_INPUT
 
 FRAME_MS = 200                     # 5 frames per second
-PLAYING = "playing"                # session state: the player is playing (a shared link opens paused)
+PLAYING = "playing"                # session state: playing with the drawing's frames (a link opens paused)
 KEY = "player"
 
 # The input the charts listen to is plain HTML drawn before them: it is in the page before any chart's
 # Vega view starts (Vega looks it up once, when the view starts); the component's script may load later.
 _INPUT = f'<input id="{PLAYER_INPUT}" type="hidden" value="">'
 _HTML = """<div class="bp-player">
-  <div class="bp-controls" hidden>
-    <button class="bp-pause" type="button" aria-label="Pause">❚❚ Pause</button>
-    <progress class="bp-bar" value="0" max="1" aria-label="Position among the recorded epochs"></progress>
-    <span class="bp-label" aria-live="off"></span>
-  </div>
+  <button class="bp-play" type="button">▶ Play</button>
+  <button class="bp-pause" type="button" hidden>❚❚ Pause</button>
+  <progress class="bp-bar" value="0" max="1" aria-label="Position among the recorded epochs" hidden></progress>
+  <span class="bp-label" hidden></span>
 </div>"""
 _CSS = """
-.bp-player .bp-controls:not([hidden]) { display: flex; align-items: center; gap: 0.75rem; }
-.bp-player .bp-pause { font: inherit; white-space: nowrap; padding: 0.3rem 0.9rem; border-radius: 0.5rem;
-  cursor: pointer; border: 1px solid rgba(49, 51, 63, 0.3); background: white; }
-.bp-player .bp-pause:hover { border-color: #ff4b4b; color: #ff4b4b; }
-.bp-player .bp-bar { width: 12rem; }
+.bp-player { display: flex; align-items: center; gap: 0.75rem; }
+.bp-player button { font: inherit; white-space: nowrap; padding: 0.3rem 0.9rem; border-radius: 0.5rem;
+  cursor: pointer; border: 1px solid rgba(49, 51, 63, 0.3); background: white; min-height: 2.5rem; }
+.bp-player button:hover { border-color: #ff4b4b; color: #ff4b4b; }
+.bp-player [hidden] { display: none; }
+.bp-player .bp-bar { width: 10rem; }
 .bp-player .bp-label { font-variant-numeric: tabular-nums; }
+body.bp-playing .st-key-epoch { opacity: 0.45; }
+body.bp-playing .st-key-still_caption { display: none; }
 """
+STILL_CAPTION = "still_caption"    # the container of the still view's caption, hidden while playing
 # in the page's own DOM (isolate_styles=False): Vega finds the input by its id with document.querySelector
 _component = st.components.v2.component("backprop_lab.player", html=_HTML, css=_CSS,
                                         js=(Path(__file__).with_name("player.js")).read_text(),
                                         isolate_styles=False)
 
 
-def controls_for(epochs: list[int]) -> tuple[int, list[int] | None]:
-    """The scrubber (URL key `epoch`) and Play / Pause / Step under it. Returns (the epoch of the still
-    view, and while playing the epochs to animate, else None)."""
+def controls_for(epochs: list[int], drawing: bool) -> tuple[int, list[int] | None]:
+    """The scrubber (URL key `epoch`) and Play / Pause / Step under it; `drawing`: the network drawing
+    is open (its frames come from the server when Play is pressed). Returns (the still view's epoch,
+    and while playing with the drawing, the epochs whose frames it needs, else None)."""
+    if not drawing:
+        st.session_state.pop(PLAYING, None)          # closing the drawing stops its frames
     playing = bool(st.session_state.get(PLAYING))
     st.html(_INPUT)
     epoch = controls.epoch_scrubber(epochs, disabled=playing)
     row = st.container(horizontal=True, vertical_alignment="center")
     at = epochs.index(epoch)
-    if not playing:
-        row.button("Play", key="play", icon=":material/play_arrow:", on_click=_play,
-                   help="Animate the recorded epochs: the surface, the gradient histogram and the network drawing.")
-        row.button("Step back", key="step_back", icon=":material/skip_previous:", disabled=at == 0,
-                   on_click=_step, args=(epochs, at - 1))
-        row.button("Step", key="step", icon=":material/skip_next:", disabled=at == len(epochs) - 1,
-                   on_click=_step, args=(epochs, at + 1))
-    with row:                        # Pause and the frame's position (hidden while paused)
-        _component(data={"epochs": epochs, "epoch": epoch, "playing": playing, "ms": FRAME_MS}, key=KEY,
-                   on_pause_change=partial(_pause, epochs), width="content")
+    with row:
+        _component(data={"epochs": epochs, "epoch": epoch, "playing": playing, "local": not drawing,
+                         "ms": FRAME_MS}, key=KEY, width="content",
+                   on_play_change=_play, on_pause_change=partial(_pause, epochs))
     if playing:
-        st.caption("Playing the recorded epochs in your browser. Pause to stay at one: the link then keeps it.")
         return epoch, epochs
+    row.button("Step back", key="step_back", icon=":material/skip_previous:", disabled=at == 0,
+               on_click=_step, args=(epochs, at - 1))
+    row.button("Step", key="step", icon=":material/skip_next:", disabled=at == len(epochs) - 1,
+               on_click=_step, args=(epochs, at + 1))
     return epoch, None
 
 
+def at_epochs(key: tuple, build: Callable[[int], Columns], epoch: int, epochs: list[int] | None) -> Columns:
+    """`build(e)`'s dataset for the player: the frames of every one of `epochs` (built once per `key`,
+    the plain values they depend on), the still view's rows flagged `still`; without `epochs`, the
+    still view's rows alone (frame -1: always drawn)."""
+    if not epochs:
+        return chart_data.with_frame(build(epoch))
+    frames = compute.frames((*key, tuple(epochs)), lambda: chart_data.frames({e: build(e) for e in epochs}))
+    return frames | {"still": (frames["frame"] == epoch).astype(np.int8)}
+
+
 def _play() -> None:
+    """Play with the drawing open: its frames come with the next run."""
     st.session_state[PLAYING] = True
 
 

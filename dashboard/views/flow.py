@@ -1,4 +1,5 @@
 """Gradient flow: train a network and watch the gradient that reaches every layer, epoch by epoch."""
+from dataclasses import astuple
 from functools import partial
 
 import streamlit as st
@@ -49,20 +50,24 @@ charts.draw(st, "update_ratio", update_lines=chart_data.update_lines(run))
 @st.fragment
 def scrub(run):
     st.subheader("Scrub through training")
-    epoch, playing = player.controls_for(sorted(run.surfaces))
+    epochs = sorted(run.surfaces)
+    drawing = network_part.wanted()
+    epoch, playing = player.controls_for(epochs, drawing)
     hist_epoch = run.hist_epoch(epoch)
     last = " (the last one recorded)." if hist_epoch != epoch else "."
     surface = "prediction" if task.regression else "decision"
-    if not playing:
-        st.caption(f"The {surface} surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at "
-                   f"the first step of epoch {hist_epoch}{last}")
+    st.container(key=player.STILL_CAPTION).caption(
+        f"The {surface} surface after {epoch} epoch{'s' if epoch != 1 else ''}, and the gradients at the first step "
+        f"of epoch {hist_epoch}{last} Play steps through every recorded epoch.")
     row = st.container(horizontal=True, gap="medium")
-    image = chart_data.at_epochs(
-        lambda e: chart_data.surface_image(run.grid_x, run.grid_y, run.surfaces[e], task.regression), epoch, playing)
+    image = player.at_epochs(("surface", astuple(cfg)), lambda e: chart_data.surface_image(
+        run.grid_x, run.grid_y, run.surfaces[e], task.regression), epoch, epochs)
     charts.draw(row, charts.for_task("surface", task), surface_image=image,
                 surface_points=chart_data.surface_points(run.X_train, run.y_train))
-    charts.draw(row, "grad_distribution", hist=chart_data.at_epochs(partial(chart_data.hist, run), epoch, playing))
-    network_part.draw(run, epoch, playing)
+    hist = player.at_epochs(("hist", astuple(cfg)), partial(chart_data.hist, run), epoch, epochs)
+    charts.draw(row, "grad_distribution", hist=hist)
+    if drawing:
+        network_part.draw(run, epoch, playing)
 
 
 if run.surfaces:
