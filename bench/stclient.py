@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import ipaddress
+import json
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlparse
 
+from streamlit.components.v2.bidi_component.main import _make_trigger_id  # the browser's trigger widget id
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -72,6 +74,7 @@ class Session:
         self.page_hash = ""
         self.sliders: dict[str, str] = {}          # label -> widget id
         self.buttons: dict[str, tuple[str, str]] = {}      # label -> (widget id, fragment id or "")
+        self.components: dict[str, tuple[str, str]] = {}   # v2 component name -> (element id, fragment id)
         self.widget_states: dict[str, WidgetState] = {}
 
     async def open(self) -> None:
@@ -128,6 +131,9 @@ class Session:
                     self.sliders[el.slider.label] = el.slider.id
                 elif et == "button":
                     self.buttons[el.button.label] = (el.button.id, fm.delta.fragment_id)
+                elif et == "bidi_component":
+                    self.components[el.bidi_component.component_name] = (el.bidi_component.id,
+                                                                         fm.delta.fragment_id)
                 elif et == "markdown":
                     out.texts.append(el.markdown.body)
                 elif et == "alert":
@@ -161,6 +167,27 @@ class Session:
         state.id = widget_id
         state.trigger_value = True
         return await self.rerun(trigger=state, fragment_id=fragment_id)
+
+    async def trigger(self, component: str, event: str, value) -> RunOutcome:
+        """A v2 component's trigger (`setTriggerValue(event, value)` in its script), sent as the
+        browser sends it: one JSON payload on the component's trigger widget, its fragment rerun."""
+        element_id, fragment_id = self.components[component]
+        state = WidgetState()
+        state.id = _make_trigger_id(element_id, "events")
+        state.json_trigger_value = json.dumps([{"event": event, "value": value}])
+        return await self.rerun(trigger=state, fragment_id=fragment_id)
+
+    async def listen(self, seconds: float) -> int:
+        """Read whatever the server sends for `seconds`, as an open browser tab does (a client that
+        stops reading would hold the server's writes back); returns the number of messages."""
+        count, deadline = 0, time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            try:
+                await asyncio.wait_for(self.ws.recv(), left)
+                count += 1
+            except TimeoutError:
+                break
+        return count
 
     async def close(self) -> None:
         if self.ws is not None:
