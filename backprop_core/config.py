@@ -270,6 +270,14 @@ def with_defaults(params: tuple[Param, ...], preset: Mapping[str, Any]) -> tuple
     return tuple(replace(p, default=preset.get(p.key, p.default)) for p in params)
 
 
+# The parameter snapshots (and decision surfaces) a page's runs keep for an epoch scrubber: /flow draws
+# the surface at 11 epochs; /vanishing draws none, so its runs keep the fewest the recorder allows (the
+# first and last epoch), and save the batched forward pass over the plane at the other 9 (about a
+# quarter of a run's time there). A rounding twin keeps the fewest too: only its readout is compared.
+PAGE_SNAPSHOTS = {"flow": 11, "vanishing": 2}
+FEWEST_SNAPSHOTS = 2
+
+
 def page_train_params(page: str) -> tuple[Param, ...]:
     """TRAIN_PARAMS with this page's defaults (/flow: seed demo 3, /vanishing: seed demo 4)."""
     return with_defaults(TRAIN_PARAMS, PRESETS[PAGE_PRESET[page]])

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from backprop_core import readout
-from backprop_core.config import TrainConfig
+from backprop_core.config import FEWEST_SNAPSHOTS, TrainConfig
 from dashboard import compute, guess_ahead, idle_work
 
 LAST_RUNS_KEY = "_last_runs"
@@ -41,8 +41,9 @@ class PageRun:
 
 
 def twin_of(cfg: TrainConfig) -> TrainConfig:
-    """The same run in float32: its rounding check."""
-    return replace(cfg, precision="float32")
+    """The same run in float32: its rounding check (which compares only what the page prints, so it
+    keeps no more snapshots than the recorder must)."""
+    return replace(cfg, precision="float32", snapshots=FEWEST_SNAPSHOTS)
 
 
 def runs(*cfgs: TrainConfig, text: str = "Training the network…") -> list[PageRun]:

@@ -202,3 +202,36 @@ def test_progress_callback_sees_every_epoch():
     seen = []
     train(TrainConfig(epochs=5, depth=2), on_epoch=lambda e, total: seen.append((e, total)))
     assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+
+
+def test_a_run_that_keeps_the_fewest_snapshots_shows_the_same_numbers():
+    """/vanishing and the rounding twins keep only the first and last epoch's snapshot (no surface is
+    drawn from the others): every statistic, metric and the verdict stay the same, bit for bit."""
+    from dataclasses import replace
+
+    from backprop_core.config import FEWEST_SNAPSHOTS
+    from backprop_core.diagnose import diagnose
+    cfg = TrainConfig.preset("seed demo 4", epochs=12)
+    full, few = train(cfg), train(replace(cfg, snapshots=FEWEST_SNAPSHOTS))
+    assert np.array_equal(full.stats, few.stats, equal_nan=True)
+    assert np.array_equal(full.metrics, few.metrics, equal_nan=True)
+    same = replace(diagnose(few), fixes=[replace(f, config=replace(f.config, snapshots=cfg.snapshots))
+                                         for f in diagnose(few).fixes])
+    assert diagnose(full) == same                       # the fixes' runs keep the page's snapshots
+    assert len(full.surfaces) == 11 and sorted(few.surfaces) == [0, 12]
+
+
+def test_the_vanishing_page_trains_its_runs_with_the_fewest_snapshots():
+    from dataclasses import replace
+
+    from backprop_core.config import PAGE_SNAPSHOTS
+    from backprop_core.fixes import apply_fix
+    from dashboard import compute
+    from tests.apptools import open_page
+    at = open_page("vanishing", {"epochs": "7", "seed": "4321"})
+    assert not at.exception
+    shown = replace(TrainConfig.preset("seed demo 4", epochs=7, seed=4321), snapshots=PAGE_SNAPSHOTS["vanishing"])
+    assert PAGE_SNAPSHOTS["vanishing"] < PAGE_SNAPSHOTS["flow"]
+    for cfg in (shown, apply_fix(shown, "relu")):
+        run = compute.cached_run(cfg)
+        assert run is not None and len(run[0].surfaces) == PAGE_SNAPSHOTS["vanishing"]
