@@ -67,9 +67,10 @@ def clip_(grad: torch.Tensor, flat: FlatParams, max_norm: float) -> None:
     grad.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
 
 
-@torch.no_grad()
+@torch.inference_mode()          # no autograd anywhere in a run: about a tenth less overhead per op than no_grad
 def train(cfg: TrainConfig, on_epoch: ProgressFn | None = None, data: Dataset | None = None) -> RunResult:
-    """Train the configured MLP and record everything the gradient-flow views draw."""
+    """Train the configured MLP and record everything the gradient-flow views draw (numpy arrays:
+    no tensor made here leaves the run)."""
     start = time.perf_counter()
     dtype = PRECISIONS[cfg.precision]
     data = in_precision(data if data is not None else dataset_for(cfg), dtype)
