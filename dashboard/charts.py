@@ -239,10 +239,8 @@ def _network(kind: str = "network"):
         tooltip=[alt.Tooltip("weight:N", title="weight w"), alt.Tooltip("size:N", title="width shows")])
     px = NODE_PX[kind]
     node_data = alt.Chart(alt.NamedData("network_nodes")).transform_filter(FRAME_FILTER)
-    maps = node_data.mark_image(width=px, height=px).encode(
-        x=x, y=y, url="url:N")
-    rings = node_data.mark_square(size=px * px * 1.3, filled=False,
-                                                                   strokeWidth=2).encode(
+    maps = node_data.mark_image(width=px, height=px).encode(x=x, y=y, url="url:N")
+    rings = node_data.mark_square(size=px * px * 1.3, filled=False, strokeWidth=2).encode(
         x=x, y=y,
         stroke=alt.Stroke("status:N", title="Unit", scale=alt.Scale(
             domain=["unit", "dead", "saturated", "input", "output"],

@@ -51,6 +51,7 @@ def draw(run: RunResult, epoch: int, playing: list[int] | None = None) -> None:
     probe, problem = probe_of(text, cfg.task)
     if problem:
         controls.show_notices([problem])
+
     def view_at(e: int):
         return compute.keyed_job("network_view", (astuple(cfg), e, probe), cfg, e, run.snapshots, run.grid_x,
                                  run.grid_y, probe)

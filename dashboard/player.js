@@ -1,12 +1,12 @@
 // Play / Pause for /flow's recorded epochs (dashboard/player.py). The frames play here, in the
-// browser: every tick writes the epoch into the hidden input #bp-frame, and each animated chart's
+// browser: every tick writes the epoch into the page's hidden player input, and each animated chart's
 // Vega view listens to that input itself (charts.FRAME). With the drawing closed every frame is
 // already in the page, so Play sends nothing; with it open, Play asks the server once for the
 // drawing's frames. Pause sends the epoch reached, once, for the link.
 export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
   const root = parentElement;
-  const input = document.getElementById("bp-frame");            // drawn by st.html above the charts
+  const input = document.getElementById(data.input);            // drawn by st.html above the charts
   const state = root.bpPlayer || (root.bpPlayer = { timer: null });
   const epochs = data.epochs;
   const play = root.querySelector(".bp-play");

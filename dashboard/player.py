@@ -64,7 +64,7 @@ def controls_for(epochs: list[int], drawing: bool) -> tuple[int, list[int] | Non
     at = epochs.index(epoch)
     with row:
         _component(data={"epochs": epochs, "epoch": epoch, "playing": playing, "local": not drawing,
-                         "ms": FRAME_MS}, key=KEY, width="content",
+                         "ms": FRAME_MS, "input": PLAYER_INPUT}, key=KEY, width="content",
                    on_play_change=_play, on_pause_change=partial(_pause, epochs))
     if playing:
         return epoch, epochs

@@ -11,12 +11,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dashboard.charts import PLAYER_INPUT
+
 from servers import streamlit_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+VIEWS = """[...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
+                                        + '[data-testid="stVegaLiteChart"] svg.marks')]"""    # every Vega view
 SHOTS = pathlib.Path(os.environ.get("SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="backprop-lab-shots-"))
 
 pytestmark = pytest.mark.browser
@@ -66,8 +70,7 @@ def test_page_renders_with_charts_drawn(server, page, path, charts):
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     drawn = page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks')
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas, "
-                           f"[data-testid=\"stVegaLiteChart\"] svg.marks').length >= {charts}", timeout=30_000)
+    page.wait_for_function(f"{VIEWS}.length >= {charts}", timeout=30_000)
     assert drawn.count() >= charts
     if path == "/hand":
         page.wait_for_selector('[data-testid="stGraphVizChart"] svg', timeout=30_000)
@@ -287,20 +290,14 @@ def test_a_rounding_check_waits_while_the_machine_is_busy_then_brings_its_notice
         context.close()
 
 
-MARK_VIEWS = """() => {
-    const views = [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
-                                             + '[data-testid="stVegaLiteChart"] svg.marks')];
-    views.forEach(v => { v.dataset.player = 'yes'; });
+MARK_VIEWS = f"""() => {{
+    {VIEWS}.forEach(v => {{ v.dataset.player = 'yes'; }});
     window.playerFrames = [];
-    document.getElementById('bp-frame').addEventListener('input', e => window.playerFrames.push(e.target.value));
-    return views.length;
-}"""
-VIEWS_KEPT = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
-                                           + '[data-testid="stVegaLiteChart"] svg.marks')]
-                     .map(v => v.dataset.player === 'yes')"""
-PICTURES = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
-                                          + '[data-testid="stVegaLiteChart"] svg.marks')]
-                    .map(v => v.tagName === 'CANVAS' ? v.toDataURL() : v.innerHTML)"""
+    document.getElementById('{PLAYER_INPUT}').addEventListener('input', e => window.playerFrames.push(e.target.value));
+    return {VIEWS}.length;
+}}"""
+VIEWS_KEPT = f"() => {VIEWS}.map(v => v.dataset.player === 'yes')"
+PICTURES = f"() => {VIEWS}.map(v => v.tagName === 'CANVAS' ? v.toDataURL() : v.innerHTML)"
 
 
 @pytest.mark.parametrize("query,animated", [("epochs=30", 2), ("epochs=30&net=true", 3)])
@@ -314,9 +311,10 @@ def test_play_animates_the_recorded_epochs_in_the_browser_and_pause_keeps_the_ep
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     page.goto(server + "/flow?" + query)
     settle(page)
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas, "
-                           f"[data-testid=\"stVegaLiteChart\"] svg.marks').length >= {5 + animated}",
-                           timeout=30_000)
+    page.wait_for_function(f"{VIEWS}.length >= {5 + animated}", timeout=30_000)
+    page.wait_for_function("!document.body.innerText.includes('against rounding: the same run in float32')",
+                           timeout=60_000)          # the rounding check's looks are messages too: done first
+    settle(page)
     views = page.evaluate(MARK_VIEWS)
     still = page.evaluate(PICTURES)
     sent_before = len(sent)
