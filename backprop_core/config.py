@@ -181,6 +181,10 @@ class TrainConfig:
         values, _ = parse(TRAIN_PARAMS, PRESETS[name] | changes)
         return cls.from_values(values)
 
+    def on_page(self, page: str) -> TrainConfig:
+        """The run as `page` trains it: with the parameter snapshots that page draws (PAGE_SNAPSHOTS)."""
+        return replace(self, snapshots=PAGE_SNAPSHOTS[page])
+
     def validated(self) -> tuple[TrainConfig, list[str]]:
         values, notices = parse(TRAIN_PARAMS, asdict(self), ignore_unknown=True)
         return replace(self, **values), notices

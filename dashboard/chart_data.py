@@ -117,7 +117,7 @@ def frames(by_epoch: dict[int, Columns]) -> Columns:
     """One dataset per epoch stacked into one, each row tagged with its epoch in `frame` (`still` is
     the player's to set)."""
     tagged = [with_frame(columns, epoch) for epoch, columns in by_epoch.items()]
-    return {k: (sum((list(t[k]) for t in tagged), []) if isinstance(tagged[0][k], list)
+    return {k: ([x for t in tagged for x in t[k]] if isinstance(tagged[0][k], list)
                 else np.concatenate([np.asarray(t[k]) for t in tagged])) for k in tagged[0]}
 
 

@@ -7,7 +7,6 @@
   and altair out of the collector's scan set, so every later collection is cheap.
 """
 import gc
-from dataclasses import replace
 
 import altair  # noqa: F401  (imported before the freeze on purpose)
 import pandas  # noqa: F401
@@ -15,15 +14,13 @@ from streamlit import delta_generator
 
 import dashboard.charts as charts
 import dashboard.compute as compute
-from backprop_core.config import PAGE_SNAPSHOTS, TrainConfig
+from backprop_core.config import TrainConfig
 from backprop_core.fixes import apply_fix
 from backprop_core.presets import PAGE_PRESET, PRESETS
 from dashboard.computing import twin_of
 
-PRESET_RUNS = [TrainConfig.preset(name) for name in PRESETS]
-ON_VANISHING = [replace(c, snapshots=PAGE_SNAPSHOTS["vanishing"]) for c in PRESET_RUNS]
-OPENED_FIRST = PRESET_RUNS + ON_VANISHING + [apply_fix(ON_VANISHING[list(PRESETS).index(PAGE_PRESET["vanishing"])],
-                                                       "relu")]
+OPENED_FIRST = [TrainConfig.preset(name).on_page(page) for page in PAGE_PRESET for name in PRESETS] + [
+    apply_fix(TrainConfig.preset(PAGE_PRESET["vanishing"]).on_page("vanishing"), "relu")]
 WARM_VIEWS = list(dict.fromkeys(OPENED_FIRST + [twin_of(c) for c in OPENED_FIRST]))     # with their rounding twins
 
 for kind in charts.BUILDERS:          # the chart templates: built once, at start-up

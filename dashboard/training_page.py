@@ -3,12 +3,12 @@ learner's own points) into a TrainConfig, with the page's title, notices and pre
 after computing, the custom-data plane and the messages that stop a page with nothing to chart."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from backprop_core.config import PAGE_SNAPSHOTS, PTS_PARAM, Param, TrainConfig, page_train_params
+from backprop_core.config import PTS_PARAM, Param, TrainConfig, page_train_params
 from backprop_core.points import Point, points_text
 from backprop_core.presets import PRESETS
 from backprop_core.tasks import classes_notice
@@ -45,7 +45,7 @@ def set_up(page: str, title: str, intro: str, header: str, presets: list[tuple[s
         values |= controls.widgets(extra, hidden=hidden)
     controls.show_set_by_link(params + extra, values, hidden)
     points, problem = custom_data.editor() if values["data"] == "custom" else ([], None)
-    cfg = replace(TrainConfig.from_values(values | {"pts": points_text(points)}), snapshots=PAGE_SNAPSHOTS[page])
+    cfg = TrainConfig.from_values(values | {"pts": points_text(points)}).on_page(page)
     if note := classes_notice(values["data"], values["classes"]):
         st.info(note, icon=":material/info:")
     if not hidden:

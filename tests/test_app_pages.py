@@ -1,6 +1,5 @@
 """AppTest: every page, presets, widgets, URL state, garbage parameters, numbers vs the core."""
 import math
-from dataclasses import replace
 
 import pytest
 import torch
@@ -8,7 +7,7 @@ import torch
 from backprop_core import hand, training
 from backprop_core.bugs import Bug
 from backprop_core.check import model_report, two_layer_ledger
-from backprop_core.config import PAGE_SNAPSHOTS, TrainConfig
+from backprop_core.config import TrainConfig
 from backprop_core.data import make_dataset
 from backprop_core.diagnose import diagnose
 from backprop_core.fixes import apply_fix
@@ -370,7 +369,7 @@ def test_moving_a_slider_guesses_the_next_move(monkeypatch, page):
     at = open_page(page, {"seed": "21", "epochs": "5"})
     assert guesses.added == []                                   # a first view has nothing to go on
     at.slider(key="seed").set_value(22).run()
-    shown = replace(TrainConfig.preset(PAGE_PRESET[page], seed=23, epochs=5), snapshots=PAGE_SNAPSHOTS[page])
+    shown = TrainConfig.preset(PAGE_PRESET[page], seed=23, epochs=5).on_page(page)
     expected = [shown] if page == "flow" else [shown, apply_fix(shown, at.selectbox(key="fix").value)]
     assert guesses.added == [expected]
     at.selectbox(key="act").set_value("gelu").run()

@@ -222,15 +222,13 @@ def test_a_run_that_keeps_the_fewest_snapshots_shows_the_same_numbers():
 
 
 def test_the_vanishing_page_trains_its_runs_with_the_fewest_snapshots():
-    from dataclasses import replace
-
     from backprop_core.config import PAGE_SNAPSHOTS
     from backprop_core.fixes import apply_fix
     from dashboard import compute
     from tests.apptools import open_page
     at = open_page("vanishing", {"epochs": "7", "seed": "4321"})
     assert not at.exception
-    shown = replace(TrainConfig.preset("seed demo 4", epochs=7, seed=4321), snapshots=PAGE_SNAPSHOTS["vanishing"])
+    shown = TrainConfig.preset("seed demo 4", epochs=7, seed=4321).on_page("vanishing")
     assert PAGE_SNAPSHOTS["vanishing"] < PAGE_SNAPSHOTS["flow"]
     for cfg in (shown, apply_fix(shown, "relu")):
         run = compute.cached_run(cfg)
