@@ -38,12 +38,15 @@ POINT = alt.OverlayMarkDef(size=14, filled=True)
 
 
 # Play (dashboard/player.py): a chart the player animates carries the frames of every recorded epoch in a
-# `frame` column and shows the one the page's player input holds; Vega listens to that input itself, so a
-# frame costs the server nothing. Rows with frame -1 (a still view's only rows) always show; before the
-# player's script has set the input (or on a page without one), the rows flagged `still` do.
-PLAYER_INPUT = "bp-frame"
-FRAME = alt.param(name="frame", value="", bind=alt.BindDirect(element=f"#{PLAYER_INPUT}"))
-FRAME_FILTER = "datum.frame < 0 || (frame === '' ? datum.still == 1 : datum.frame == toNumber(frame))"
+# `frame` column and shows the one the player announces: an event PLAYER_EVENT on the page's body, whose
+# `value` holds the epoch. Vega listens to it itself, so a frame costs the server nothing. (The body, and
+# not an element of the page: Vega looks its element up once, when a view starts, and the body is there
+# before any view, whatever order the page's elements arrive in.) Rows with frame -1 (a still view's
+# only rows) always show; before the player's first frame (or on a page without one), the rows flagged
+# `still` do.
+PLAYER_EVENT = "bp-frame"
+FRAME = alt.param(name="frame", value="", bind=alt.BindDirect(element="body", event=PLAYER_EVENT))
+FRAME_FILTER = "datum.frame < 0 || (!frame ? datum.still == 1 : datum.frame == toNumber(frame))"
 
 EPOCH_X = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))   # whole epochs only
 

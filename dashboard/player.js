@@ -1,12 +1,12 @@
 // Play / Pause for /flow's recorded epochs (dashboard/player.py). The frames play here, in the
-// browser: every tick writes the epoch into the page's hidden player input, and each animated chart's
-// Vega view listens to that input itself (charts.FRAME). With the drawing closed every frame is
+// browser: every tick puts the epoch in document.body.value and fires the player's event on the body,
+// which each animated chart's Vega view listens to itself (charts.FRAME). With the drawing closed every frame is
 // already in the page, so Play sends nothing; with it open, Play asks the server once for the
 // drawing's frames. Pause sends the epoch reached, once, for the link.
 export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
   const root = parentElement;
-  const input = document.getElementById(data.input);            // drawn by st.html above the charts
+  const target = document.body;                                 // always there before any Vega view
   const state = root.bpPlayer || (root.bpPlayer = { timer: null });
   const epochs = data.epochs;
   const play = root.querySelector(".bp-play");
@@ -15,8 +15,8 @@ export default function (component) {
   const label = root.querySelector(".bp-label");
   let i = Math.max(0, epochs.indexOf(data.epoch));
   const show = () => {
-    input.value = String(epochs[i]);
-    input.dispatchEvent(new Event("input"));
+    target.value = String(epochs[i]);
+    target.dispatchEvent(new Event(data.event));
     bar.max = epochs.length - 1;
     bar.value = i;
     label.textContent = `epoch ${epochs[i]} (${i + 1} of ${epochs.length} recorded)`;

@@ -1,8 +1,8 @@
 """Play / Pause / Step through a run's recorded epochs on /flow (the scrubber's epochs).
 
 The decision surface and the gradient histogram always carry the frames of every recorded epoch
-(a few kB), so Play costs the server nothing: the browser steps through them (player.js writes each
-epoch into a hidden input that the charts' Vega views listen to: charts.FRAME), FRAME_MS apart. With
+(a few kB), so Play costs the server nothing: the browser steps through them (player.js announces
+each epoch in an event the charts' Vega views listen to: charts.FRAME), FRAME_MS apart. With
 the network drawing open, Play is one rerun that brings the drawing's frames too. Pause is one rerun:
 the still view at the epoch the frames had reached, and that epoch in the URL (`epoch`). Step moves
 one recorded epoch. Nothing is sent to the server per frame.
@@ -18,15 +18,12 @@ import streamlit as st
 
 from dashboard import chart_data, compute, controls
 from dashboard.chart_data import Columns
-from dashboard.charts import PLAYER_INPUT
+from dashboard.charts import PLAYER_EVENT
 
 FRAME_MS = 200                     # 5 frames per second
 PLAYING = "playing"                # session state: playing with the drawing's frames (a link opens paused)
 KEY = "player"
 
-# The input the charts listen to is plain HTML drawn before them: it is in the page before any chart's
-# Vega view starts (Vega looks it up once, when the view starts); the component's script may load later.
-_INPUT = f'<input id="{PLAYER_INPUT}" type="hidden" value="">'
 _HTML = """<div class="bp-player">
   <button class="bp-play" type="button">▶ Play</button>
   <button class="bp-pause" type="button" hidden>❚❚ Pause</button>
@@ -45,7 +42,7 @@ body.bp-playing .st-key-epoch { opacity: 0.45; }
 body.bp-playing .st-key-still_caption { display: none; }
 """
 STILL_CAPTION = "still_caption"    # the container of the still view's caption, hidden while playing
-# in the page's own DOM (isolate_styles=False): Vega finds the input by its id with document.querySelector
+# in the page's own DOM (isolate_styles=False), beside the charts whose views hear its events
 _component = st.components.v2.component("backprop_lab.player", html=_HTML, css=_CSS,
                                         js=(Path(__file__).with_name("player.js")).read_text(),
                                         isolate_styles=False)
@@ -58,13 +55,12 @@ def controls_for(epochs: list[int], drawing: bool) -> tuple[int, list[int] | Non
     if not drawing:
         st.session_state.pop(PLAYING, None)          # closing the drawing stops its frames
     playing = bool(st.session_state.get(PLAYING))
-    st.html(_INPUT)
     epoch = controls.epoch_scrubber(epochs, disabled=playing)
     row = st.container(horizontal=True, vertical_alignment="center")
     at = epochs.index(epoch)
     with row:
         _component(data={"epochs": epochs, "epoch": epoch, "playing": playing, "local": not drawing,
-                         "ms": FRAME_MS, "input": PLAYER_INPUT}, key=KEY, width="content",
+                         "ms": FRAME_MS, "event": PLAYER_EVENT}, key=KEY, width="content",
                    on_play_change=_play, on_pause_change=partial(_pause, epochs))
     if playing:
         return epoch, epochs

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from dashboard.charts import PLAYER_INPUT
+from dashboard.charts import PLAYER_EVENT
 
 from servers import streamlit_server
 
@@ -293,7 +293,7 @@ def test_a_rounding_check_waits_while_the_machine_is_busy_then_brings_its_notice
 MARK_VIEWS = f"""() => {{
     {VIEWS}.forEach(v => {{ v.dataset.player = 'yes'; }});
     window.playerFrames = [];
-    document.getElementById('{PLAYER_INPUT}').addEventListener('input', e => window.playerFrames.push(e.target.value));
+    document.body.addEventListener('{PLAYER_EVENT}', () => window.playerFrames.push(document.body.value));
     return {VIEWS}.length;
 }}"""
 VIEWS_KEPT = f"() => {VIEWS}.map(v => v.dataset.player === 'yes')"
