@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--tools", default=str(ROOT.parent / "shared" / "tools"))
     ap.add_argument("--page", default="vanishing")
     ap.add_argument("--learners", type=int, default=60)
+    ap.add_argument("--keep", help="copy py-spy's raw stacks to this file (to look inside the script bucket)")
     args = ap.parse_args()
     spy_bin = shutil.which("py-spy") or str(Path(PY).with_name("py-spy"))
     if not Path(spy_bin).exists():
@@ -79,6 +80,8 @@ def main() -> None:
             spy.wait(60)
         finally:
             stop(proc)
+        if args.keep:
+            shutil.copy(raw, args.keep)
         load = json.loads(out.read_text() or "{}")
         samples = Counter()
         for line in raw.read_text().splitlines():

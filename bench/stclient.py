@@ -23,6 +23,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
 FINISHED_OK = 0  # ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
+FINISHED_EARLY_FOR_RERUN = 2
 
 
 def assert_loopback(url: str) -> None:
@@ -76,6 +77,7 @@ class Session:
         self.buttons: dict[str, tuple[str, str]] = {}      # label -> (widget id, fragment id or "")
         self.components: dict[str, tuple[str, str]] = {}   # v2 component name -> (element id, fragment id)
         self.widget_states: dict[str, WidgetState] = {}
+        self.auto_reruns: dict[str, float] = {}            # fragment id -> seconds (st.fragment(run_every=...))
 
     async def open(self) -> None:
         for path in (f"/{self.page}" + (f"?{self.query}" if self.query else ""), "/_stcore/health",
@@ -106,6 +108,8 @@ class Session:
             cs.widget_states.widgets.add().CopyFrom(state)
         ci = cs.context_info
         ci.timezone, ci.locale, ci.url = "UTC", "en-US", f"{self.base}/{self.page}?{self.query}"
+        if not fragment_id:                  # a whole run states again which fragments rerun on their own
+            self.auto_reruns = {}
         t0 = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         out = RunOutcome(0.0)
@@ -122,6 +126,8 @@ class Session:
                     self.page_hash = fm.new_session.page_script_hash
             elif kind == "navigation" and fm.navigation.page_script_hash:
                 self.page_hash = fm.navigation.page_script_hash
+            elif kind == "auto_rerun":
+                self.auto_reruns[fm.auto_rerun.fragment_id] = fm.auto_rerun.interval
             elif kind == "page_info_changed":
                 self.query = fm.page_info_changed.query_string      # bound widgets write the URL
             elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
@@ -140,6 +146,8 @@ class Session:
                     out.alerts.append(el.alert.body)
                 elif et == "exception" and not el.exception.is_warning:
                     out.exceptions.append(f"{el.exception.type}: {el.exception.message}")
+            elif kind == "script_finished" and fm.script_finished == FINISHED_EARLY_FOR_RERUN:
+                run_id, self.auto_reruns = None, {}          # st.rerun(): the whole page runs next; wait for it
             elif kind == "script_finished":
                 rid = fm.metadata.run.script_run_id
                 if run_id is None or not rid or rid == run_id:

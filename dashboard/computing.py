@@ -14,6 +14,9 @@ No learner waits for a twin. Twins train in the low-priority worker (idle_work.p
 before their runs, so with a free core a twin trains while its run does and is ready when the page
 draws (one learner on /flow). When it is not, the page shows the run at once, and a small fragment
 looks for the twin every CHECK_POLL seconds and redraws the page with the notice once it is there.
+While a busy class holds the checks back, a twin cannot be done within a second, and every open page
+looking every second would cost the server more than the looks tell (bench/looks.py): pages drawn
+then look every CHECK_POLL_BUSY seconds.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from dashboard import compute, guess_ahead, idle_work
 
 LAST_RUNS_KEY = "_last_runs"
 CHECK_POLL = 1.0                  # seconds between looks for a rounding twin trained as idle work
+CHECK_POLL_BUSY = 5.0             # the same while the checks are held back by a busy machine
 DRAWING_KEY = "_drawing_page"     # set while await_checks draws its look as part of the page
 
 
@@ -135,16 +139,16 @@ def _rounding_notice(run: PageRun, name: str) -> None:
 
 
 def await_checks(cfgs: list[TrainConfig], text: str) -> None:
-    """While some of these runs' twins are not done: `text`, and a look every CHECK_POLL seconds; once
-    they are, the whole page again (which then draws no such look, so the looking stops)."""
+    """While some of these runs' twins are not done: `text`, and a look every CHECK_POLL seconds
+    (CHECK_POLL_BUSY while the checks are held back); once they are, the whole page again (which
+    then draws no such look, so the looking stops)."""
     st.session_state[DRAWING_KEY] = True
     try:
-        _look_for_twins(cfgs, text)
+        (_look_later if idle_work.IDLE.held_back() else _look_soon)(cfgs, text)
     finally:
         st.session_state[DRAWING_KEY] = False
 
 
-@st.fragment(run_every=CHECK_POLL)
 def _look_for_twins(cfgs: list[TrainConfig], text: str) -> None:
     """The look itself. Its first run is part of the page's (DRAWING_KEY set): a twin done in the
     meantime waits for the next look, so the page is never rerun while it is being drawn."""
@@ -153,6 +157,16 @@ def _look_for_twins(cfgs: list[TrainConfig], text: str) -> None:
         st.rerun()
     idle_work.IDLE.check([t for t in twins if not idle_work.IDLE.waiting(t)])    # asked again if it was dropped
     st.caption(text)
+
+
+@st.fragment(run_every=CHECK_POLL)
+def _look_soon(cfgs: list[TrainConfig], text: str) -> None:
+    _look_for_twins(cfgs, text)
+
+
+@st.fragment(run_every=CHECK_POLL_BUSY)
+def _look_later(cfgs: list[TrainConfig], text: str) -> None:
+    _look_for_twins(cfgs, text)
 
 
 def show_modes(run: PageRun, name: str = "this run") -> None:

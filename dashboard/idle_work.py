@@ -111,6 +111,7 @@ class IdleWork:
     def __init__(self):
         self._checks, self._guesses = _Queue(KEEP_CHECKS), _Queue(KEEP_GUESSES)
         self._busy = MachineBusy()
+        self._held = False                 # the checks' last look found the machine busy
 
     def check(self, cfgs: list[TrainConfig]) -> None:
         """Train these rounding twins in the low-priority worker, newest first."""
@@ -126,10 +127,15 @@ class IdleWork:
         """Whether `cfg` is queued or being trained."""
         return self._checks.waiting(cfg) or self._guesses.waiting(cfg)
 
+    def held_back(self) -> bool:
+        """Whether checks are waiting because the machine was busy when they last looked."""
+        return self._held
+
     def _drain_checks(self) -> None:
         while True:
-            share = self._busy.share()
-            if share is not None and share >= CHECK_BUSY:
+            if (share := self._busy.share()) is not None:
+                self._held = share >= CHECK_BUSY
+            if self._held:
                 time.sleep(BUSY_WINDOW)                # learners keep the machine busy: look again later
                 continue
             if (cfg := self._checks.take()) is None:

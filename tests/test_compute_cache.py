@@ -243,3 +243,29 @@ def test_a_busy_machine_holds_the_checks_back():
         for p in spinners:
             p.kill()
             p.wait()
+
+
+def test_checks_held_back_by_a_busy_machine_say_so_until_it_is_quiet(monkeypatch):
+    """While the machine is busy a queued check waits and IDLE.held_back() is true (pages drawn then
+    look for their twins less often); once it is quiet the check trains and held_back() is false."""
+    from backprop_core.config import TrainConfig
+    from dashboard import compute
+
+    monkeypatch.setattr(idle_work, "IDLE", idle_work.IdleWork())
+    monkeypatch.setattr(compute, "CHECKS_POOL", compute.Workers(1, nice=compute.CHECK_NICE))
+    trained = []
+    monkeypatch.setattr(compute, "diagnosed_run", lambda cfg, progress=None, guess=False, check=False:
+                        trained.append(cfg.seed))
+    busy = [1.0]
+    monkeypatch.setattr(idle_work.IDLE._busy, "share", lambda: busy[0])
+    assert not idle_work.IDLE.held_back()
+    idle_work.IDLE.check([TrainConfig(seed=5, precision="float32")])
+    deadline = time.monotonic() + 5
+    while not idle_work.IDLE.held_back() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(idle_work.BUSY_WINDOW * 2)
+    assert idle_work.IDLE.held_back() and trained == []
+    busy[0] = 0.0
+    while not trained and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert trained == [5] and not idle_work.IDLE.held_back()
