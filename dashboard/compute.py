@@ -108,7 +108,7 @@ def _columns_size(columns: dict) -> int:
 
 RUNS = BoundedCache(max_entries=256, max_bytes=200e6, size_of=_run_size)
 RESULTS = BoundedCache(max_entries=128)          # ledgers, model reports, sweeps, fix rows
-FRAMES = BoundedCache(max_entries=64, max_bytes=100e6, size_of=_columns_size)     # the player's frames
+FRAMES = BoundedCache(max_entries=64, max_bytes=100e6, size_of=_columns_size)     # chart columns built once per key (frames)
 
 
 # ---------------------------------------------------------------- workers
@@ -325,8 +325,9 @@ def keyed_job(name: str, key: tuple, *args):
 
 
 def frames(key: tuple, build: Callable[[], dict]) -> dict:
-    """A chart's frames for the player (dashboard/player.py), built once per `key` (plain values that
-    determine them): a class pressing Play on one link builds them once."""
+    """A chart's columns, built once per `key` (plain values that determine them): the player's frames
+    (dashboard/player.py; a class pressing Play on one link builds them once) and charts a page draws
+    unchanged on every rerun (computing.columns)."""
     return FRAMES.get_or_compute(key, build)
 
 

@@ -100,6 +100,12 @@ def job(name: str, *args, text: str | None = None):
         bar.empty()
 
 
+def columns(key: tuple, build) -> dict:
+    """A chart's columns built once per `key` (plain values that determine them), for charts every
+    rerun of a page draws unchanged (the depth sweep beside a Seed move)."""
+    return compute.frames(key, build)
+
+
 def _moved(label: str, m: readout.Moved) -> str:
     """One line of the rounding notice: what float32 shows instead."""
     if label == "Verdict":

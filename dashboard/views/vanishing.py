@@ -88,7 +88,7 @@ def depth_sweep():
     depth, init, seeds = (controls.widget(p, row) for p in SWEEP_PARAMS)
     args = ("depth_sweep", depth, SWEEP_ACTIVATIONS, (init,), seeds, data, cfg.classes if not cfg.custom else 2)
     df = computing.job(*args, text="Depth sweep")
-    charts.draw(st, "depth_sweep", sweep=chart_data.sweep(df))
+    charts.draw(st, "depth_sweep", sweep=computing.columns(args, lambda: chart_data.sweep(df)))
 
 
 depth_sweep()
