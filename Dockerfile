@@ -1,7 +1,8 @@
 # backprop-lab: CPU-only image, non-root, health-checked.
 #   docker build -t backprop-lab .
 #   docker run -p 8501:8501 -e STREAMLIT_SERVER_COOKIE_SECRET=<shared secret> backprop-lab
-FROM python:3.11-slim
+# The stage `proxy` is deploy/compose.yaml's nginx (the replicas' frontend files, gzipped, beside it).
+FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
@@ -24,3 +25,16 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() != b'ok')"
 
 CMD ["python", "-m", "streamlit", "run", "dashboard/server.py", "--server.address=0.0.0.0", "--server.port=8501"]
+
+# deploy/compose.yaml's proxy: nginx serving this image's own frontend files (deploy/serve.py
+# --web-files: Streamlit's /static/ folder with each text file gzipped beside it), so that a class
+# opening the link at once never asks the replicas for them.
+FROM app AS web
+COPY deploy/serve.py deploy/serve.py
+RUN python deploy/serve.py --web-files /tmp/web
+
+FROM nginx:1.27 AS proxy
+COPY --from=web /tmp/web /srv/backprop-lab-web
+
+# The default target: the app.
+FROM app

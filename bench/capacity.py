@@ -7,6 +7,7 @@ The class scenario of bench_issue9.py (st_load.py: each learner moves Seed to va
 for, 4 moves, 2 s of looking between them, starts spread over 5 s) against a fresh server per run:
 - one:   one Streamlit process (dashboard/server.py) with one worker per core, as `make run` serves;
 - serve: `make serve` (deploy/serve.py): one replica per core behind nginx, one worker each.
+--query opens the page at another link (cheaper runs: how p95 follows the training per action).
 With --shared-seeds every learner asks for the same seeds (all but the first asks are cached: what
 the page costs without training). Prints a line per run and writes bench/out/capacity.json: p50/p95, actions/s, failures, exceptions,
 the CPU time per action of the Streamlit servers (script runs, serialising, the websocket), the
@@ -48,7 +49,7 @@ def start_layout(layout: str):
     return proc, url
 
 
-def one_run(tools: Path, layout: str, page: str, learners: int, offset: int = 1) -> dict:
+def one_run(tools: Path, layout: str, page: str, learners: int, offset: int = 1, query: str = "") -> dict:
     proc, url = start_layout(layout)
     peak, done = [0.0], threading.Event()
 
@@ -63,7 +64,7 @@ def one_run(tools: Path, layout: str, page: str, learners: int, offset: int = 1)
             subprocess.run([PY, str(tools / "st_load.py"), "--url", url + "/", "--page", page, "--sessions",
                             str(learners), "--actions", "4", "--slider", "Seed", "--values", "100,200,300,400",
                             "--per-session-offset", str(offset), "--think-ms", "2000", "--ramp", "5", "--timeout", "900",
-                            "--json", out.name], cwd=ROOT, timeout=1000, stdout=subprocess.DEVNULL,
+                            "--json", out.name, *(["--query", query] if query else [])], cwd=ROOT, timeout=1000, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             r = json.loads(Path(out.name).read_text() or "{}")
         cpu = {k: v - cpu0[k] for k, v in cpu_by_part(proc.pid).items()}
@@ -75,7 +76,7 @@ def one_run(tools: Path, layout: str, page: str, learners: int, offset: int = 1)
             proc.terminate()
             proc.wait(60)
     ok = r.get("actions_ok") or 0
-    return {"layout": layout, "page": page, "learners": learners, "shared_seeds": offset == 0, "p50_ms": r.get("p50_ms"),
+    return {"layout": layout, "page": page, "learners": learners, "shared_seeds": offset == 0, "query": query, "p50_ms": r.get("p50_ms"),
             "p95_ms": r.get("p95_ms"), "actions_per_s": r.get("throughput_actions_per_s"),
             "ok": ok, "failed": r.get("actions_failed"), "exceptions": r.get("exception_count"),
             "cpu_ms_per_action": {k: round(1000 * v / ok, 1) for k, v in cpu.items()} if ok else None,
@@ -92,6 +93,7 @@ def main() -> None:
     ap.add_argument("--shared-seeds", action="store_true",
                     help="every learner asks for the same four seeds: after the first, every view is cached, "
                          "so the CPU per action is what a page costs without training")
+    ap.add_argument("--query", default="", help="open the page at this link (e.g. epochs=15: cheaper runs)")
     args = ap.parse_args()
     print(f"capacity on {machine()}", flush=True)
     rows = []
@@ -99,7 +101,8 @@ def main() -> None:
         for page in args.pages.split(","):
             for layout in args.layouts.split(","):
                 for learners in [int(n) for n in args.learners.split(",")]:
-                    row = one_run(Path(args.tools), layout, page, learners, 0 if args.shared_seeds else 1) | {"run": run + 1}
+                    row = one_run(Path(args.tools), layout, page, learners, 0 if args.shared_seeds else 1,
+                                  args.query) | {"run": run + 1}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
     path = ROOT / "bench" / "out" / "capacity.json"

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from common import machine  # noqa: E402
-from serve import render_nginx  # noqa: E402
+from serve import render_nginx, web_files  # noqa: E402
 from servers import free_port, start, stop, wait_healthy  # noqa: E402
 from stclient import Session, verdict  # noqa: E402
 
@@ -42,7 +42,9 @@ def start_nginx(listen_port: int, upstream_ports: list[int], tmp: Path) -> subpr
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
     path = tmp / "nginx.conf"
-    path.write_text(render_nginx(f"127.0.0.1:{listen_port}", [f"127.0.0.1:{p}" for p in upstream_ports], str(tmp)))
+    web = tmp / "web" if (tmp / "web").exists() else web_files(tmp / "web")
+    path.write_text(render_nginx(f"127.0.0.1:{listen_port}", [f"127.0.0.1:{p}" for p in upstream_ports], str(tmp),
+                                 str(web)))
     proc = subprocess.Popen([NGINX, "-c", str(path), "-p", str(tmp)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     return proc

@@ -11,10 +11,18 @@ deploy/nginx.conf.template: a learner's requests keep reaching the replica that 
 and a replica that dies hands its learners to the others (bench/scaleout.py). A replica that exits
 is started again on its port. `/_stcore/health` answers through the front port.
 
+nginx serves the frontend's own files (/static/: about 4 MB of JavaScript, fonts and styles a browser
+fetches once, on its first visit) from a copy made at start, each text file beside its gzipped
+form: a class opening the link at once would otherwise cost the replicas about 0.2 s of CPU per
+learner and send every learner those 4 MB uncompressed (Streamlit does not compress them;
+bench/lecture_start.py measures both).
+
 Python's standard library only (nothing to install beyond nginx and the app's requirements).
 """
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import os
 import secrets
 import shutil
@@ -31,22 +39,49 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 
 
-def render_nginx(listen: str, upstreams: list[str], tmp: str) -> str:
+COMPRESSIBLE = (".js", ".css", ".html", ".json", ".svg", ".txt", ".ttf", ".map")
+
+
+def render_nginx(listen: str, upstreams: list[str], tmp: str, web: str) -> str:
     """deploy/nginx.conf.template with its placeholders filled: `listen` (e.g. 0.0.0.0:8080), the
-    upstream replicas (host:port each) and the folder for nginx's pid, log and temp files."""
+    upstream replicas (host:port each), the folder for nginx's pid, log and temp files, and the
+    folder holding static/, the frontend's files (web_files)."""
     servers = "\n".join(f"        server {u} max_fails=1 fail_timeout=30s;" for u in upstreams)
     return (TEMPLATE.read_text().replace("@LISTEN@", listen).replace("@UPSTREAMS@", servers)
-            .replace("@TMP@", tmp))
+            .replace("@TMP@", tmp).replace("@WEB@", web))
+
+
+def web_files(dest: Path) -> Path:
+    """Streamlit's frontend files (the installed package's static/static folder, which the browser asks
+    for under /static/) copied into dest/static, each compressible one with its .gz beside it for
+    nginx's gzip_static; readable by all (nginx started by root reads as nobody). Returns dest."""
+    spec = importlib.util.find_spec("streamlit")
+    if spec is None or spec.origin is None:
+        raise SystemExit("make serve needs the app's requirements installed (streamlit not found)")
+    src = Path(spec.origin).parent / "static" / "static"
+    for f in src.rglob("*"):
+        if not f.is_file():
+            continue
+        out = dest / "static" / f.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        data = f.read_bytes()
+        out.write_bytes(data)
+        if f.suffix in COMPRESSIBLE:
+            out.with_name(out.name + ".gz").write_bytes(gzip.compress(data, 6, mtime=0))
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
 
 
 COMPOSE_REPLICAS = ("app1", "app2")         # the replica services of deploy/compose.yaml
+COMPOSE_WEB = "/srv/backprop-lab-web"        # web_files in the proxy image (Dockerfile, target proxy)
 
 
 def compose_nginx() -> str:
     """nginx's configuration for deploy/compose.yaml: the template for its replica services."""
     return ("# Rendered from deploy/nginx.conf.template by `python deploy/serve.py --compose-nginx`; edit the\n"
             "# template, not this file (tests/test_deploy.py checks the two agree).\n"
-            + render_nginx("8080", [f"{name}:8501" for name in COMPOSE_REPLICAS], "/tmp"))
+            + render_nginx("8080", [f"{name}:8501" for name in COMPOSE_REPLICAS], "/tmp", COMPOSE_WEB))
 
 
 def free_port() -> int:
@@ -112,7 +147,10 @@ class Stack:
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             Path(self.tmp, sub).mkdir()
         conf = Path(self.tmp, "nginx.conf")
-        conf.write_text(render_nginx(f"{self.host}:{self.port}", [f"127.0.0.1:{p}" for p in self.ports], self.tmp))
+        Path(self.tmp).chmod(0o711)                     # nginx's workers may run as nobody: they pass through
+        web = web_files(Path(self.tmp, "web"))
+        conf.write_text(render_nginx(f"{self.host}:{self.port}", [f"127.0.0.1:{p}" for p in self.ports], self.tmp,
+                                     str(web)))
         self.nginx = subprocess.Popen([nginx, "-c", str(conf), "-p", self.tmp], start_new_session=True)
         wait_healthy(f"http://127.0.0.1:{self.port}", 20)
         print(f"backprop-lab: {self.replicas} replicas ({self.workers} training workers each) behind nginx on "
@@ -140,6 +178,9 @@ class Stack:
 def main() -> None:
     if sys.argv[1:] == ["--compose-nginx"]:
         print(compose_nginx(), end="")
+        return
+    if sys.argv[1:2] == ["--web-files"] and len(sys.argv) == 3:       # the proxy image's build step
+        web_files(Path(sys.argv[2]))
         return
     cores = os.cpu_count() or 1
     replicas = int(os.environ.get("REPLICAS", cores))

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from serve import COMPOSE_REPLICAS, compose_nginx
+from serve import COMPOSE_REPLICAS, COMPOSE_WEB, compose_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = list(yaml.safe_load_all((ROOT / "deploy" / "k8s" / "backprop-lab.yaml").read_text()))
@@ -70,3 +70,17 @@ def test_compose_runs_the_replicas_nginx_knows_with_one_secret_behind_health_che
     assert proxy["ports"] == [f"${{PORT:-8080}}:{listen}"]
     for r in replicas:
         assert f"server {r}:{IMAGE_PORT} " in conf
+
+
+def test_the_compose_proxy_serves_the_frontend_files_its_image_carries():
+    """nginx's /static/ root in compose is where the proxy stage of the Dockerfile puts the files of the
+    replicas' own image (same Streamlit, same hashed names)."""
+    proxy = COMPOSE["services"]["proxy"]
+    assert proxy["build"]["target"] == "proxy" and proxy["build"]["dockerfile"] == "Dockerfile"
+    docker = (ROOT / "Dockerfile").read_text()
+    stage = docker.split("AS proxy", 1)[1].split("FROM", 1)[0]
+    copied = re.search(r"COPY --from=(\w+) (\S+) (\S+)", stage)
+    assert copied.group(3) == COMPOSE_WEB
+    assert f"python deploy/serve.py --web-files {copied.group(2)}" in docker.split(f"AS {copied.group(1)}", 1)[1]
+    assert f"root {COMPOSE_WEB};" in compose_nginx()
+    assert docker.rstrip().splitlines()[-1] == "FROM app"          # the default target is the app itself

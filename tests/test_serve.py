@@ -23,11 +23,26 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 
 
 def test_the_nginx_configuration_names_every_replica_and_keeps_learners_on_theirs():
-    conf = render_nginx("127.0.0.1:8080", ["127.0.0.1:9001", "10.0.0.2:8501"], "/tmp/x")
+    conf = render_nginx("127.0.0.1:8080", ["127.0.0.1:9001", "10.0.0.2:8501"], "/tmp/x", "/srv/web")
     assert "@" not in conf.replace("$request_id", "")
     assert "listen 127.0.0.1:8080;" in conf and "pid /tmp/x/nginx.pid;" in conf
     assert "server 127.0.0.1:9001 max_fails=1" in conf and "server 10.0.0.2:8501 max_fails=1" in conf
     assert "hash $bplab_route consistent;" in conf and "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "root /srv/web;" in conf and "gzip_static on;" in conf
+
+
+def test_the_frontend_files_nginx_serves_are_streamlits_own_with_their_gzipped_forms(tmp_path):
+    import gzip
+    import importlib.util
+    from serve import web_files
+    web = web_files(tmp_path)
+    package = Path(importlib.util.find_spec("streamlit").origin).parent / "static" / "static"
+    index = next(package.glob("js/index.*.js"))             # what index.html loads first
+    served = web / "static" / "js" / index.name
+    assert served.read_bytes() == index.read_bytes()
+    assert gzip.decompress(served.with_name(index.name + ".gz").read_bytes()) == index.read_bytes()
+    fonts = list((web / "static").rglob("*.woff2"))
+    assert fonts and not list((web / "static").rglob("*.woff2.gz"))       # already compressed: left alone
 
 
 @pytest.mark.slow
@@ -55,6 +70,7 @@ def test_make_serve_answers_through_its_port_restarts_a_replica_and_stops_everyt
             return out
         out = asyncio.run(one_learner())
         assert out.complete and not out.exceptions and any("seed 17" in t for t in out.texts)
+        assert_nginx_serves_the_frontend_gzipped(url)
 
         apps = [p for p in tree if "streamlit" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="ignore")
                 and p != proc.pid and os.getpgid(p) == p]
@@ -77,3 +93,19 @@ def test_make_serve_answers_through_its_port_restarts_a_replica_and_stops_everyt
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def assert_nginx_serves_the_frontend_gzipped(url: str) -> None:
+    """The first script a browser loads, asked for as a browser asks: gzipped (Streamlit itself sends it
+    uncompressed, so the encoding shows nginx answered from its copy), and the same bytes."""
+    import gzip
+    import re
+    import urllib.request
+    page = urllib.request.urlopen(url + "/flow", timeout=10).read().decode()
+    script = re.search(r'src="\.?(/static/js/index\.[^"]+\.js)"', page).group(1)
+    req = urllib.request.Request(url + script, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.headers["Content-Encoding"] == "gzip" and "immutable" in r.headers["Cache-Control"]
+        body = gzip.decompress(r.read())
+    plain = urllib.request.urlopen(url + script, timeout=10).read()
+    assert body == plain and len(plain) > 10_000
