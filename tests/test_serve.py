@@ -4,6 +4,7 @@ Needs Debian's nginx: without it (a learner's laptop) the test skips with a reas
 (CI=true, .ci/run installs it) a missing nginx is a failure."""
 import asyncio
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,10 @@ def test_the_frontend_files_nginx_serves_are_streamlits_own_with_their_gzipped_f
     served = web / "static" / "js" / index.name
     assert served.read_bytes() == index.read_bytes()
     assert gzip.decompress(served.with_name(index.name + ".gz").read_bytes()) == index.read_bytes()
+    conf = render_nginx("127.0.0.1:8080", ["127.0.0.1:9001"], "/tmp/x", str(web))
+    kinds = re.search(r"types \{(.*?)\}", conf, re.S).group(1)
+    named = {ext for line in kinds.splitlines() for ext in line.split("#")[0].strip(" ;").split()[1:]}
+    assert {f.suffix[1:] for f in (web / "static").rglob("*") if f.is_file() and f.suffix != ".gz"} <= named
     fonts = list((web / "static").rglob("*.woff2"))
     assert fonts and not list((web / "static").rglob("*.woff2.gz"))       # already compressed: left alone
 
@@ -106,6 +111,7 @@ def assert_nginx_serves_the_frontend_gzipped(url: str) -> None:
     req = urllib.request.Request(url + script, headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.headers["Content-Encoding"] == "gzip" and "immutable" in r.headers["Cache-Control"]
+        assert r.headers["Content-Type"] == "text/javascript"          # a module script of another type is refused
         body = gzip.decompress(r.read())
     plain = urllib.request.urlopen(url + script, timeout=10).read()
     assert body == plain and len(plain) > 10_000
