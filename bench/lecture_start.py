@@ -138,7 +138,8 @@ def stack(static: str, tmp: Path):
     conf = render_nginx(f"127.0.0.1:{(port := free_port())}", [u.split("//")[1] for _, u in apps], str(tmp),
                         str(web_files(tmp / "web")))
     if static == "replicas":
-        conf = re.sub(r"\n\s*location /static/ \{.*?\n\s*\}", "", conf, flags=re.S)
+        conf, found = re.subn(r"\n( *)location /static/ \{.*?\n\1\}", "", conf, flags=re.S)
+        assert found == 1 and "gzip_static" not in conf
     (tmp / "nginx.conf").write_text(conf)
     nginx = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf"), "-p", str(tmp)], start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
