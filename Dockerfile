@@ -29,12 +29,15 @@ CMD ["python", "-m", "streamlit", "run", "dashboard/server.py", "--server.addres
 # deploy/compose.yaml's proxy: nginx serving this image's own frontend files (deploy/serve.py
 # --web-files: Streamlit's /static/ folder with each text file gzipped beside it), so that a class
 # opening the link at once never asks the replicas for them.
+# Its default configuration answers only /static/ (Kubernetes runs it beside the replicas).
 FROM app AS web
-COPY deploy/serve.py deploy/serve.py
-RUN python deploy/serve.py --web-files /tmp/web
+COPY deploy deploy
+RUN python deploy/serve.py --web-files /tmp/web \
+ && python deploy/serve.py --web-server /srv/backprop-lab-web > /tmp/web.conf
 
-FROM nginx:1.27 AS proxy
+FROM nginxinc/nginx-unprivileged:1.27 AS proxy
 COPY --from=web /tmp/web /srv/backprop-lab-web
+COPY --from=web /tmp/web.conf /etc/nginx/conf.d/default.conf
 
 # The default target: the app.
 FROM app

@@ -9,9 +9,10 @@ for, 4 moves, 2 s of looking between them, starts spread over 5 s) against a fre
 - serve: `make serve` (deploy/serve.py): one replica per core behind nginx, one worker each.
 --query opens the page at another link (cheaper runs: how p95 follows the training per action).
 With --shared-seeds every learner asks for the same seeds (all but the first asks are cached: what
-the page costs without training). Prints a line per run and writes bench/out/capacity.json: p50/p95, actions/s, failures, exceptions,
-the CPU time per action of the Streamlit servers (script runs, serialising, the websocket), the
-training workers and nginx, and the peak RSS of everything the layout runs (from /proc).
+the page costs without training). Prints a line per run and writes bench/out/capacity.json:
+p50/p95, actions/s, failures, exceptions, the CPU time per action of the Streamlit servers (script
+runs, serialising, the websocket), the training workers and nginx, and the peak RSS of everything
+the layout runs (from /proc).
 """
 from __future__ import annotations
 
@@ -61,11 +62,11 @@ def one_run(tools: Path, layout: str, page: str, learners: int, offset: int = 1,
         cpu0 = cpu_by_part(proc.pid)
         sampler.start()
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            subprocess.run([PY, str(tools / "st_load.py"), "--url", url + "/", "--page", page, "--sessions",
-                            str(learners), "--actions", "4", "--slider", "Seed", "--values", "100,200,300,400",
-                            "--per-session-offset", str(offset), "--think-ms", "2000", "--ramp", "5", "--timeout", "900",
-                            "--json", out.name, *(["--query", query] if query else [])], cwd=ROOT, timeout=1000, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            load = ["--url", url + "/", "--page", page, "--sessions", str(learners), "--actions", "4",
+                    "--slider", "Seed", "--values", "100,200,300,400", "--per-session-offset", str(offset),
+                    "--think-ms", "2000", "--ramp", "5", "--timeout", "900", "--json", out.name]
+            subprocess.run([PY, str(tools / "st_load.py"), *load, *(["--query", query] if query else [])], cwd=ROOT,
+                           timeout=1000, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             r = json.loads(Path(out.name).read_text() or "{}")
         cpu = {k: v - cpu0[k] for k, v in cpu_by_part(proc.pid).items()}
     finally:
@@ -76,8 +77,8 @@ def one_run(tools: Path, layout: str, page: str, learners: int, offset: int = 1,
             proc.terminate()
             proc.wait(60)
     ok = r.get("actions_ok") or 0
-    return {"layout": layout, "page": page, "learners": learners, "shared_seeds": offset == 0, "query": query, "p50_ms": r.get("p50_ms"),
-            "p95_ms": r.get("p95_ms"), "actions_per_s": r.get("throughput_actions_per_s"),
+    return {"layout": layout, "page": page, "learners": learners, "shared_seeds": offset == 0, "query": query,
+            "p50_ms": r.get("p50_ms"), "p95_ms": r.get("p95_ms"), "actions_per_s": r.get("throughput_actions_per_s"),
             "ok": ok, "failed": r.get("actions_failed"), "exceptions": r.get("exception_count"),
             "cpu_ms_per_action": {k: round(1000 * v / ok, 1) for k, v in cpu.items()} if ok else None,
             "rss_mb_peak": round(peak[0])}

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
-from common import ROOT, machine  # noqa: E402
+from common import machine  # noqa: E402
 from serve import render_nginx, web_files  # noqa: E402
 from servers import descendants, free_port, start, stop, wait_healthy  # noqa: E402
 from stclient import Session  # noqa: E402

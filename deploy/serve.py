@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -49,6 +50,14 @@ def render_nginx(listen: str, upstreams: list[str], tmp: str, web: str) -> str:
     servers = "\n".join(f"        server {u} max_fails=1 fail_timeout=30s;" for u in upstreams)
     return (TEMPLATE.read_text().replace("@LISTEN@", listen).replace("@UPSTREAMS@", servers)
             .replace("@TMP@", tmp).replace("@WEB@", web))
+
+
+def web_server(web: str, listen: str = "8080") -> str:
+    """An nginx server that answers only /static/, with the template's own block: the proxy image's
+    default configuration, which Kubernetes runs beside the replicas (deploy/k8s)."""
+    block = re.search(r"\n( *)location /static/ \{.*?\n\1\}", TEMPLATE.read_text(), re.S)
+    lines = [line[len(block.group(1)) - 4:] for line in block.group(0).strip("\n").splitlines()]
+    return "server {\n    listen %s;\n%s\n}\n" % (listen, "\n".join(lines).replace("@WEB@", web))
 
 
 def web_files(dest: Path) -> Path:
@@ -179,8 +188,11 @@ def main() -> None:
     if sys.argv[1:] == ["--compose-nginx"]:
         print(compose_nginx(), end="")
         return
-    if sys.argv[1:2] == ["--web-files"] and len(sys.argv) == 3:       # the proxy image's build step
+    if sys.argv[1:2] == ["--web-files"] and len(sys.argv) == 3:       # the proxy image's build steps
         web_files(Path(sys.argv[2]))
+        return
+    if sys.argv[1:2] == ["--web-server"] and len(sys.argv) == 3:
+        print(web_server(sys.argv[2]), end="")
         return
     cores = os.cpu_count() or 1
     replicas = int(os.environ.get("REPLICAS", cores))

@@ -9,16 +9,17 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from serve import COMPOSE_REPLICAS, COMPOSE_WEB, compose_nginx
+from serve import COMPOSE_REPLICAS, COMPOSE_WEB, compose_nginx, web_server
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = list(yaml.safe_load_all((ROOT / "deploy" / "k8s" / "backprop-lab.yaml").read_text()))
-KINDS = {doc["kind"]: doc for doc in MANIFESTS}
+KINDS = {doc["kind"]: doc for doc in MANIFESTS if doc["metadata"]["name"] == "backprop-lab"}      # the replicas
+WEB = {doc["kind"]: doc for doc in MANIFESTS if doc["metadata"]["name"] == "backprop-lab-web"}     # their files
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
 IMAGE_PORT = int(re.search(r"--server\.port=(\d+)", (ROOT / "Dockerfile").read_text()).group(1))
 
 
-@pytest.mark.parametrize("doc", MANIFESTS, ids=[d["kind"] for d in MANIFESTS])
+@pytest.mark.parametrize("doc", MANIFESTS, ids=[f'{d["kind"]}-{d["metadata"]["name"]}' for d in MANIFESTS])
 def test_every_manifest_is_valid_for_kubernetes(doc):
     kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
 
@@ -84,3 +85,25 @@ def test_the_compose_proxy_serves_the_frontend_files_its_image_carries():
     assert f"python deploy/serve.py --web-files {copied.group(2)}" in docker.split(f"AS {copied.group(1)}", 1)[1]
     assert f"root {COMPOSE_WEB};" in compose_nginx()
     assert docker.rstrip().splitlines()[-1] == "FROM app"          # the default target is the app itself
+
+
+
+def test_the_frontend_files_have_their_own_pods_and_an_ingress_without_affinity():
+    """/static/ goes to backprop-lab-web (the Dockerfile's proxy stage, whose default configuration is
+    deploy/serve.py's web_server), through an Ingress of its own: no routing cookie of its own may
+    replace the replicas' one."""
+    assert set(WEB) == {"Deployment", "Service", "Ingress"} and len(MANIFESTS) == 6
+    deployment, service, ingress = WEB["Deployment"], WEB["Service"], WEB["Ingress"]
+    pod = deployment["spec"]["template"]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"] == pod["metadata"]["labels"]
+    container = pod["spec"]["containers"][0]
+    assert container["image"].startswith("backprop-lab-proxy:")
+    port = {p["name"]: p["containerPort"] for p in container["ports"]}["http"]
+    assert f"listen {port};" in web_server(COMPOSE_WEB)
+    path = ingress["spec"]["rules"][0]["http"]["paths"][0]
+    assert path["path"] == "/static" and path["pathType"] == "Prefix"
+    assert path["backend"]["service"] == {"name": "backprop-lab-web", "port": {"name": "http"}}
+    assert not any("affinity" in k or "session-cookie" in k for k in ingress["metadata"].get("annotations", {}))
+    docker = (ROOT / "Dockerfile").read_text()
+    assert "--web-server /srv/backprop-lab-web > /tmp/web.conf" in docker
+    assert "COPY --from=web /tmp/web.conf /etc/nginx/conf.d/default.conf" in docker

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def test_the_nginx_configuration_names_every_replica_and_keeps_learners_on_their
 def test_the_frontend_files_nginx_serves_are_streamlits_own_with_their_gzipped_forms(tmp_path):
     import gzip
     import importlib.util
+
     from serve import web_files
     web = web_files(tmp_path)
     package = Path(importlib.util.find_spec("streamlit").origin).parent / "static" / "static"
@@ -50,12 +52,57 @@ def test_the_frontend_files_nginx_serves_are_streamlits_own_with_their_gzipped_f
     assert fonts and not list((web / "static").rglob("*.woff2.gz"))       # already compressed: left alone
 
 
-@pytest.mark.slow
-def test_make_serve_answers_through_its_port_restarts_a_replica_and_stops_everything_on_sigterm():
+def need_nginx() -> None:
     if NGINX is None:
         if os.environ.get("CI"):
             pytest.fail("CI=true but nginx is not installed (.ci/run installs Debian's nginx)")
         pytest.skip("nginx not found: install Debian's nginx to run make serve")
+
+
+def test_the_proxy_images_own_server_answers_only_the_frontend_files():
+    """web_server, the proxy image's default configuration (Kubernetes runs it beside the replicas),
+    run by the real nginx: the first script gzipped with its type, and nothing outside /static/."""
+    need_nginx()
+    with tempfile.TemporaryDirectory() as tmp:          # not pytest's: nginx's workers may read as nobody
+        Path(tmp).chmod(0o711)
+        run_web_server(Path(tmp))
+
+
+def run_web_server(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from serve import web_files, web_server
+    web, port = web_files(tmp_path / "web"), free_port()
+    (tmp_path / "nginx.conf").write_text(
+        f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\nevents {{}}\nhttp {{\n"
+        f"client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        + web_server(str(web), f"127.0.0.1:{port}") + "}\n")
+    proc = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], start_new_session=True,
+                            stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url + "/static/", timeout=1)
+            except urllib.error.HTTPError:
+                break                                      # answering (no index here)
+            except OSError:
+                time.sleep(0.1)
+        script = "/static/js/" + next((web / "static" / "js").glob("index.*.js")).name
+        assert_gzipped_script(url, script)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "/flow", timeout=5)
+        assert refused.value.code == 404
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+
+
+@pytest.mark.slow
+def test_make_serve_answers_through_its_port_restarts_a_replica_and_stops_everything_on_sigterm():
+    need_nginx()
     from stclient import Session
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "REPLICAS": "2", "BACKPROP_LAB_WORKERS": "1"}
@@ -103,11 +150,14 @@ def test_make_serve_answers_through_its_port_restarts_a_replica_and_stops_everyt
 def assert_nginx_serves_the_frontend_gzipped(url: str) -> None:
     """The first script a browser loads, asked for as a browser asks: gzipped (Streamlit itself sends it
     uncompressed, so the encoding shows nginx answered from its copy), and the same bytes."""
-    import gzip
-    import re
     import urllib.request
     page = urllib.request.urlopen(url + "/flow", timeout=10).read().decode()
-    script = re.search(r'src="\.?(/static/js/index\.[^"]+\.js)"', page).group(1)
+    assert_gzipped_script(url, re.search(r'src="\.?(/static/js/index\.[^"]+\.js)"', page).group(1))
+
+
+def assert_gzipped_script(url: str, script: str) -> None:
+    import gzip
+    import urllib.request
     req = urllib.request.Request(url + script, headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.headers["Content-Encoding"] == "gzip" and "immutable" in r.headers["Cache-Control"]
