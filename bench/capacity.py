@@ -1,6 +1,7 @@
 """The capacity curve (issue 19): learners against p50 / p95 and actions per second, per layout.
 
     python bench/capacity.py [--learners 30,60,120,240] [--pages flow,vanishing] [--runs 2]
+                             [--query epochs=15] [--shared-seeds]
                              [--layouts one,serve] [--tools ../shared/tools]
 
 The class scenario of bench_issue9.py (st_load.py: each learner moves Seed to values no other asks
