@@ -13,7 +13,7 @@ is started again on its port. `/_stcore/health` answers through the front port.
 
 nginx serves the frontend's own files (/static/: about 4 MB of JavaScript, fonts and styles a browser
 fetches once, on its first visit) from a copy made at start, each text file beside its gzipped
-form: a class opening the link at once would otherwise cost the replicas about 0.2 s of CPU per
+form: a class opening the link at once would otherwise cost the replicas about 0.12 s of CPU per
 learner and send every learner those 4 MB uncompressed (Streamlit does not compress them;
 bench/lecture_start.py measures both).
 
