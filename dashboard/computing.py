@@ -66,6 +66,12 @@ def runs(*cfgs: TrainConfig, text: str = "Training the network…") -> list[Page
     return [page_run(c, found[c], found.get(t)) for c, t in zip(cfgs, twins, strict=True)]
 
 
+def ahead(cfgs: list[TrainConfig]) -> None:
+    """Runs the page will likely show next (a run kept out of sight until the learner asks for it):
+    trained while the workers would otherwise sit idle, never before a learner's own."""
+    guess_ahead.soon(cfgs)
+
+
 def page_run(cfg: TrainConfig, done, twin_done) -> PageRun:
     """A PageRun from (RunResult, Diagnosis) of the run and, when done, of its twin."""
     run, diagnosis = done

@@ -1,6 +1,8 @@
 """Guessing the next view: after a learner moves one number (Seed 12 -> 13), the run they will likely
 ask for next (13 -> 14, a slider's arrow key) is trained while the workers would otherwise sit idle
-(idle_work.py), so their next press finds it ready. One call: `after_move(previous, current)`.
+(idle_work.py), so their next press finds it ready. One call: `after_move(previous, current)`; and
+`soon(cfgs)` for runs a page knows it will likely show next (the ReLU run /vanishing keeps out of
+sight until the learner has predicted it).
 
 What it is worth (bench/RESULTS.md section 2): a learner pressing an arrow key sees a new view about
 25-55 ms sooner; a class, whose workers are rarely idle, neither gains nor loses measurably. Only
@@ -42,6 +44,10 @@ def after_move(previous: tuple[TrainConfig, ...], current: tuple[TrainConfig, ..
     (measured: twins of guesses that were never shown cost a class 50 ms of CPU per move)."""
     if len(previous) != len(current) or not ENABLED:
         return
-    guesses = [g for a, b in zip(previous, current, strict=True) if (g := next_guess(a, b)) is not None]
-    guesses = [g for g in guesses if estimate_seconds(g) <= GUESS_SECONDS]
-    idle_work.IDLE.guess(guesses)
+    soon([g for a, b in zip(previous, current, strict=True) if (g := next_guess(a, b)) is not None])
+
+
+def soon(cfgs: list[TrainConfig]) -> None:
+    """Queue these likely next views (the cheap ones, GUESS_SECONDS) as guesses."""
+    if ENABLED:
+        idle_work.IDLE.guess([c for c in cfgs if estimate_seconds(c) <= GUESS_SECONDS])

@@ -1,5 +1,6 @@
 """AppTest: every page, presets, widgets, URL state, garbage parameters, numbers vs the core."""
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -211,6 +212,23 @@ def test_vanishing_defaults_compare_seed_demo_4_with_relu():
     assert len(charts(at)) >= 7
 
 
+def test_the_withheld_relu_run_is_not_trained_until_the_learner_asks_for_it():
+    """While Exercise 4 keeps the ReLU run out of sight, the page trains only the run it shows (a class
+    on /vanishing pays for one run per move, not two); asked for, the ReLU run is trained and its
+    verdict is the one an independent run of the same config gets."""
+    from backprop_core.presets import PRESETS
+    cfg = TrainConfig.from_values(PRESETS["seed demo 4"] | {"seed": 4321}).on_page("vanishing")
+    relu = apply_fix(cfg, "relu")
+    assert compute.cached_run(relu) is None
+    at = open_page("vanishing", {"seed": "4321"})
+    assert compute.cached_run(cfg) is not None and compute.cached_run(relu) is None
+    assert not any(s.value.startswith("Verdict with relu") for s in [*at.success, *at.warning, *at.error])
+    at.button(key="ex4_show_anyway").click().run()
+    assert compute.cached_run(relu) is not None
+    expected = diagnose(train(relu)).verdict
+    assert any(e.value.startswith(f"Verdict with relu: {expected}") for e in [*at.success, *at.warning, *at.error])
+
+
 def test_the_theory_line_is_the_prediction_of_the_plotted_signal():
     at = open_page("vanishing")
     data = make_dataset("linear", 200, 0.0, 11)
@@ -360,17 +378,29 @@ class _Guesses:
         pass
 
 
-@pytest.mark.parametrize("page", ["flow", "vanishing"])
-def test_moving_a_slider_guesses_the_next_move(monkeypatch, page):
+@pytest.mark.parametrize("page,fix", [("flow", None), ("vanishing", "he")])
+def test_moving_a_slider_guesses_the_next_move(monkeypatch, page, fix):
     """Seed 21 -> 22 queues the seed-23 view (both runs on /vanishing: the chosen one and the same
     with the fix) to be computed ahead, without their twins; a change of activation guesses nothing."""
     guesses = _Guesses()
     monkeypatch.setattr(idle_work, "IDLE", guesses)
-    at = open_page(page, {"seed": "21", "epochs": "5"})
+    at = open_page(page, {"seed": "21", "epochs": "5"} | ({"fix": fix} if fix else {}))
     assert guesses.added == []                                   # a first view has nothing to go on
     at.slider(key="seed").set_value(22).run()
     shown = TrainConfig.preset(PAGE_PRESET[page], seed=23, epochs=5).on_page(page)
-    expected = [shown] if page == "flow" else [shown, apply_fix(shown, at.selectbox(key="fix").value)]
+    expected = [shown] if page == "flow" else [shown, apply_fix(shown, fix)]
     assert guesses.added == [expected]
     at.selectbox(key="act").set_value("gelu").run()
     assert guesses.added[-1] == []
+
+
+def test_the_withheld_relu_run_is_queued_for_a_quiet_moment(monkeypatch):
+    """While Exercise 4 withholds the ReLU run, each view queues it (it is what the learner asks for
+    next once they have predicted), beside the guess of the next seed's shown run."""
+    guesses = _Guesses()
+    monkeypatch.setattr(idle_work, "IDLE", guesses)
+    at = open_page("vanishing", {"seed": "21", "epochs": "5"})
+    at21 = TrainConfig.preset(PAGE_PRESET["vanishing"], seed=21, epochs=5).on_page("vanishing")
+    assert guesses.added == [[apply_fix(at21, "relu")]]
+    at.slider(key="seed").set_value(22).run()
+    assert guesses.added[1:] == [[replace(at21, seed=23)], [apply_fix(replace(at21, seed=22), "relu")]]

@@ -20,16 +20,22 @@ cfg, fix, params, hidden = page.cfg, page.values["fix"], page.params, page.hidde
 fixed_cfg = apply_fix(cfg, fix)
 controls.budget_guard(cfg, fixed_cfg)
 exercise.track_fix(fix)
+relu_withheld = exercise.withholds_relu(cfg)      # Exercise 4 asks the learner to predict the ReLU run first
+withheld = relu_withheld and fix == "relu"        # then the run with the fix is neither shown nor trained yet
 
 # ---- compute
-shown, shown_f = (None, None) if page.problem else computing.runs(cfg, fixed_cfg)
+if page.problem:
+    shown = shown_f = None
+elif withheld:
+    (shown,), shown_f = computing.runs(cfg), None
+    computing.ahead([fixed_cfg])                  # ready in a quiet moment, for when the learner asks for it
+else:
+    shown, shown_f = computing.runs(cfg, fixed_cfg)
 run, diagnosis = (None, None) if shown is None else (shown.result, shown.diagnosis)
 run_f, diagnosis_f = (None, None) if shown_f is None else (shown_f.result, shown_f.diagnosis)
 
 # ---- draw
 training_page.stop_without_data(page, run)
-relu_withheld = exercise.withholds_relu(cfg)      # Exercise 4 asks the learner to predict the ReLU run first
-withheld = relu_withheld and fix == "relu"
 pair = {"chosen": run} if withheld else {"chosen": run, "fixed": run_f}
 left, right = st.columns(2)
 with left:
@@ -47,7 +53,7 @@ with right:
         computing.show_modes(shown_f, "the run with the fix")
 fixes.suggested(diagnosis, cfg, params, hidden)
 
-training_page.stop_without_statistics(run, run_f)
+training_page.stop_without_statistics(*pair.values())
 measured, predicted = chart_data.signal(pair)
 charts.draw(st, "signal_at_init", signal_measured=measured, signal_predicted=predicted)
 if any(r.theory is None for r in pair.values()):
