@@ -89,7 +89,8 @@ def widget(p: Param, container=None, label: str | None = None) -> Any:
 
 def widgets(params: Iterable[Param], container=None, hidden: Iterable[str] = ()) -> dict[str, Any]:
     """A widget per param, except the hidden ones, whose values come from the URL (or the default)."""
-    hidden, raw = set(hidden), raw_query()
+    hidden = set(hidden)
+    raw = raw_query() if hidden else {}                # the URL is read only for values without a widget
     values = {}
     for p in params:
         if p.key in hidden:
