@@ -108,7 +108,7 @@ def _columns_size(columns: dict) -> int:
 
 RUNS = BoundedCache(max_entries=256, max_bytes=200e6, size_of=_run_size)
 RESULTS = BoundedCache(max_entries=128)          # ledgers, model reports, sweeps, fix rows
-FRAMES = BoundedCache(max_entries=64, max_bytes=100e6, size_of=_columns_size)     # built once per key (frames)
+FRAMES = BoundedCache(max_entries=64, max_bytes=100e6, size_of=_columns_size)     # chart columns per key
 
 
 # ---------------------------------------------------------------- workers
