@@ -45,11 +45,12 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def cpu_by_part(pid: int) -> dict[str, float]:
-    """CPU seconds of the layout's processes so far, by part: the Streamlit servers (script runs,
-    serialising, the websocket), the training workers, nginx, and make serve's own supervisor."""
+def cpu_by_part(*pids: int) -> dict[str, float]:
+    """CPU seconds so far of these processes and their descendants, by part: the Streamlit servers
+    (script runs, serialising, the websocket), the training workers, nginx, and make serve's own
+    supervisor."""
     parts = {"servers": 0.0, "workers": 0.0, "nginx": 0.0, "serve.py": 0.0}
-    for p in descendants(pid):
+    for p in {d for pid in pids for d in descendants(pid)}:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             args = Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="ignore").split("\x00")

@@ -24,34 +24,20 @@ import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
-from common import machine  # noqa: E402
-from serve import render_nginx, web_files  # noqa: E402
-from servers import descendants, free_port, start, stop, wait_healthy  # noqa: E402
+from common import cpu_by_part, machine  # noqa: E402
+from scaleout import start_nginx  # noqa: E402
+from servers import free_port, start, stop, wait_healthy  # noqa: E402
 from stclient import Session  # noqa: E402
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONNECTIONS = 6                 # a browser's connections per host (HTTP/1.1)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / 100
-    return total
 
 
 def assets_of(url: str, page: str) -> list[str]:
@@ -132,17 +118,8 @@ def stack(static: str, tmp: Path):
     apps = [start(env=env, extra=["--server.fileWatcherType", "none"]) for _ in range(2)]
     for _, u in apps:
         wait_healthy(u, 120)
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
-    tmp.chmod(0o711)
-    conf = render_nginx(f"127.0.0.1:{(port := free_port())}", [u.split("//")[1] for _, u in apps], str(tmp),
-                        str(web_files(tmp / "web")))
-    if static == "replicas":
-        conf, found = re.subn(r"\n( *)location /static/ \{.*?\n\1\}", "", conf, flags=re.S)
-        assert found == 1 and "gzip_static" not in conf
-    (tmp / "nginx.conf").write_text(conf)
-    nginx = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf"), "-p", str(tmp)], start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    nginx = start_nginx(port, [int(u.rsplit(":", 1)[1]) for _, u in apps], tmp, static=static == "nginx")
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, 20)
     time.sleep(8)                                       # the warm views are trained
@@ -154,22 +131,21 @@ def one_variant(static: str, page: str, learners: int, ramp: float, paths: list[
         apps, nginx, url = stack(static, Path(tmp))
         try:
             paths = paths or assets_of(url, page)
-            servers = [a.pid for a in apps]
-            workers = [p for a in apps for p in descendants(a.pid) if p != a.pid]
-            before = cpu_seconds(servers), cpu_seconds(workers), cpu_seconds([nginx.pid, *descendants(nginx.pid)])
+            pids = [a.pid for a in apps] + [nginx.pid]
+            before = cpu_by_part(*pids)
             out: list = []
 
             async def everyone():
                 await asyncio.gather(*(learner(url, page, i, ramp * i / learners, paths, out) for i in range(learners)))
             asyncio.run(everyone())
-            after = cpu_seconds(servers), cpu_seconds(workers), cpu_seconds([nginx.pid, *descendants(nginx.pid)])
+            after = cpu_by_part(*pids)
         finally:
             nginx.terminate()
             nginx.wait(10)
             for a in apps:
                 stop(a)
     times = sorted(t for t, _, _ in out)
-    cpu = [(b - a) / learners * 1000 for a, b in zip(before, after, strict=True)]
+    cpu = [(after[k] - before[k]) / learners * 1000 for k in ("servers", "workers", "nginx")]
     return {"static": static, "page": page, "learners": learners, "ramp_s": ramp, "files": len(paths),
             "ok": sum(ok for _, _, ok in out),
             "p50_s": round(statistics.median(times), 2), "p95_s": round(times[int(0.95 * (len(times) - 1))], 2),

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
 from common import machine  # noqa: E402
-from serve import render_nginx, web_files  # noqa: E402
+from serve import STATIC_BLOCK, render_nginx, web_files  # noqa: E402
 from servers import free_port, start, stop, wait_healthy  # noqa: E402
 from stclient import Session, verdict  # noqa: E402
 
@@ -38,13 +38,16 @@ def view(outcome) -> tuple:
     return tuple(t for t in outcome.texts if t.startswith("**Run:**")), verdict(outcome)
 
 
-def start_nginx(listen_port: int, upstream_ports: list[int], tmp: Path) -> subprocess.Popen:
+def start_nginx(listen_port: int, upstream_ports: list[int], tmp: Path, static: bool = True) -> subprocess.Popen:
+    """nginx with make serve's configuration in front of the replicas; `static=False` drops its /static/
+    block, so the replicas answer the frontend's files (as before make serve served them itself)."""
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
+    tmp.chmod(0o711)                                  # nginx's workers may read the files as nobody
     path = tmp / "nginx.conf"
     web = tmp / "web" if (tmp / "web").exists() else web_files(tmp / "web")
-    path.write_text(render_nginx(f"127.0.0.1:{listen_port}", [f"127.0.0.1:{p}" for p in upstream_ports], str(tmp),
-                                 str(web)))
+    conf = render_nginx(f"127.0.0.1:{listen_port}", [f"127.0.0.1:{p}" for p in upstream_ports], str(tmp), str(web))
+    path.write_text(conf if static else STATIC_BLOCK.sub("", conf))
     proc = subprocess.Popen([NGINX, "-c", str(path), "-p", str(tmp)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     return proc

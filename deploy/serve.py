@@ -41,6 +41,7 @@ TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 
 
 COMPRESSIBLE = (".js", ".css", ".html", ".json", ".svg", ".txt", ".ttf", ".map")
+STATIC_BLOCK = re.compile(r"\n( *)location /static/ \{.*?\n\1\}", re.S)    # the template's /static/ block
 
 
 def render_nginx(listen: str, upstreams: list[str], tmp: str, web: str) -> str:
@@ -55,7 +56,7 @@ def render_nginx(listen: str, upstreams: list[str], tmp: str, web: str) -> str:
 def web_server(web: str, listen: str = "8080") -> str:
     """An nginx server that answers only /static/, with the template's own block: the proxy image's
     default configuration, which Kubernetes runs beside the replicas (deploy/k8s)."""
-    block = re.search(r"\n( *)location /static/ \{.*?\n\1\}", TEMPLATE.read_text(), re.S)
+    block = STATIC_BLOCK.search(TEMPLATE.read_text())
     lines = [line[len(block.group(1)) - 4:] for line in block.group(0).strip("\n").splitlines()]
     return "server {\n    listen %s;\n%s\n}\n" % (listen, "\n".join(lines).replace("@WEB@", web))
 
